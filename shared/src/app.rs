@@ -1,0 +1,79 @@
+//! The application: the store behind the operations plus deployment facts (Region, identity).
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::identity::{AccountId, IdentityMode};
+use crate::store::ScopeStore;
+use crate::store::dynamodb::{DynamoStore, dynamodb_client};
+
+/// Why the application could not be configured from the environment.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+}
+
+/// Everything an operation needs. Cheap to share by reference across requests.
+pub struct App {
+    pub scopes: Arc<dyn ScopeStore>,
+    region: String,
+    identity: IdentityMode,
+}
+
+impl App {
+    /// An app over `scopes`, in `region`, taking identities from IAM (the safe default).
+    pub fn new(scopes: Arc<dyn ScopeStore>, region: impl Into<String>) -> Self {
+        Self { scopes, region: region.into(), identity: IdentityMode::Iam }
+    }
+
+    pub fn with_identity(mut self, identity: IdentityMode) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    /// The deployed configuration: DynamoDB table `TABLE_NAME` (at `DYNAMODB_ENDPOINT` if set),
+    /// Region from the AWS environment, identity mode from `IDENTITY_MODE`.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let table = std::env::var("TABLE_NAME").map_err(|_| ConfigError::Missing("TABLE_NAME"))?;
+        let endpoint = std::env::var("DYNAMODB_ENDPOINT").ok().filter(|e| !e.is_empty());
+        let (client, region) = dynamodb_client(endpoint.as_deref()).await;
+        let store = DynamoStore::new(client, table);
+        Ok(Self::new(Arc::new(store), region).with_identity(IdentityMode::from_env()))
+    }
+
+    pub fn identity(&self) -> IdentityMode {
+        self.identity
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The ARN partition of the deployment's Region.
+    pub fn partition(&self) -> &'static str {
+        let r = self.region.as_str();
+        if r.starts_with("cn-") {
+            "aws-cn"
+        } else if r.starts_with("us-gov-") {
+            "aws-us-gov"
+        } else if r.starts_with("us-isob-") {
+            "aws-iso-b"
+        } else if r.starts_with("us-iso-") {
+            "aws-iso"
+        } else if r.starts_with("eusc-") {
+            "aws-eusc"
+        } else {
+            "aws"
+        }
+    }
+
+    pub fn arn(&self, service: &str, account: &AccountId, resource: &str) -> String {
+        format!("arn:{}:{service}:{}:{account}:{resource}", self.partition(), self.region)
+    }
+
+    /// Now, in epoch seconds.
+    pub fn now(&self) -> i64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
+    }
+}

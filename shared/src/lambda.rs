@@ -1,0 +1,104 @@
+//! The Lambda adapter: an API Gateway event in, the operation's response out.
+
+use lambda_http::http::Response;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Error, Request, RequestExt};
+
+use crate::api::{ApiRequest, ApiResponse, dispatch, new_request_id};
+use crate::app::App;
+use crate::error::ApiError;
+use crate::identity::{AccountId, IdentityMode, local_caller};
+use crate::routes::{Operation, PathParams};
+
+/// The runtime's own subscriber: honours `AWS_LAMBDA_LOG_FORMAT=JSON` and `AWS_LAMBDA_LOG_LEVEL`.
+pub fn init_tracing() {
+    lambda_http::tracing::init_default_subscriber();
+}
+
+/// Serves one API Gateway request with `operation`. Never fails: every outcome is an HTTP answer.
+pub async fn handle(app: &App, operation: Operation, request: Request) -> Result<Response<Body>, Error> {
+    let request_id = gateway_request_id(&request).unwrap_or_else(new_request_id);
+    let service = Some(operation.service());
+    let response = match path_params(operation, &request) {
+        Ok(path_params) => {
+            let api_request = ApiRequest {
+                caller: caller(app.identity(), &request),
+                path_params,
+                query: ApiRequest::parse_query(request.uri().query()),
+                body: body_bytes(request.body()),
+                request_id,
+            };
+            dispatch(app, operation, api_request).await
+        }
+        Err(error) => ApiResponse::error(&error, service, request_id),
+    };
+    into_lambda_response(response)
+}
+
+fn gateway_request_id(request: &Request) -> Option<String> {
+    match request.request_context_ref()? {
+        RequestContext::ApiGatewayV2(ctx) => ctx.request_id.clone(),
+        RequestContext::ApiGatewayV1(ctx) => ctx.request_id.clone(),
+        _ => None,
+    }
+}
+
+/// The caller's account: from the IAM authoriser in the request context, or, only where local
+/// identity is switched on, from the access key of the `Authorization` header.
+fn caller(mode: IdentityMode, request: &Request) -> Option<AccountId> {
+    match mode {
+        IdentityMode::Local => {
+            let auth = request.headers().get("authorization").and_then(|v| v.to_str().ok());
+            Some(local_caller(auth))
+        }
+        IdentityMode::Iam => {
+            let account = match request.request_context_ref()? {
+                RequestContext::ApiGatewayV2(ctx) => ctx.authorizer.as_ref()?.iam.as_ref()?.account_id.clone(),
+                RequestContext::ApiGatewayV1(ctx) => ctx.identity.account_id.clone(),
+                _ => None,
+            };
+            AccountId::parse(account.as_deref()?)
+        }
+    }
+}
+
+/// The route's labels: API Gateway's decoded path parameters when it sends them, else the
+/// path matched against the route (a stage or base-path prefix is ignored).
+fn path_params(operation: Operation, request: &Request) -> Result<PathParams, ApiError> {
+    let route = operation.route();
+    let labels: Vec<&'static str> = route
+        .path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .collect();
+    let given = request.path_parameters();
+    if !labels.is_empty() && labels.iter().all(|l| given.first(l).is_some()) {
+        let params = labels.iter().map(|l| (*l, given.first(l).unwrap_or_default().to_owned())).collect();
+        return Ok(PathParams::new(params));
+    }
+    route.match_path(request.uri().path(), true).unwrap_or_else(|| {
+        Err(ApiError::UnknownOperation(format!(
+            "{} {} is not served by {}",
+            request.method(),
+            request.uri().path(),
+            operation.name()
+        )))
+    })
+}
+
+fn body_bytes(body: &Body) -> Vec<u8> {
+    match body {
+        Body::Empty => Vec::new(),
+        Body::Text(text) => text.as_bytes().to_vec(),
+        Body::Binary(bytes) => bytes.clone(),
+        _ => Vec::new(),
+    }
+}
+
+fn into_lambda_response(response: ApiResponse) -> Result<Response<Body>, Error> {
+    let mut builder = Response::builder().status(response.status);
+    for (name, value) in response.headers() {
+        builder = builder.header(name, value);
+    }
+    Ok(builder.body(Body::Text(String::from_utf8_lossy(&response.body).into_owned()))?)
+}

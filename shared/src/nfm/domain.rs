@@ -1,0 +1,406 @@
+//! Network Flow Monitor domain types: parsed from the wire, they cannot hold bad values.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::model::{CreateScopeInput, TargetResourceWire, UpdateScopeInput};
+use crate::error::ApiError;
+use crate::identity::AccountId;
+
+/// Most targets a scope may hold, and most items in one request list.
+pub const MAX_TARGETS: usize = 1000;
+/// Most tags on a scope.
+pub const MAX_TAGS: usize = 200;
+
+static REGION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[0-9]{1,2}$",
+    )
+    .unwrap_or_else(|_| unreachable!("the region pattern is a valid regex"))
+});
+
+/// An AWS Region name such as `us-east-1`, `eu-central-2` or `us-gov-west-1`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Region(String);
+
+impl Region {
+    pub fn parse(value: &str) -> Option<Self> {
+        REGION.is_match(value).then(|| Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One (account, Region) pair a scope covers.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Target {
+    pub account: AccountId,
+    pub region: Region,
+}
+
+impl Target {
+    /// Compact storage form, `123456789012/us-east-1`.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.account, self.region.as_str())
+    }
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        let (account, region) = key.split_once('/')?;
+        Some(Self { account: AccountId::parse(account)?, region: Region::parse(region)? })
+    }
+
+    fn parse(member: &str, wire: &TargetResourceWire) -> Result<Self, ApiError> {
+        let ident = &wire.target_identifier;
+        if ident.target_type != "ACCOUNT" {
+            return Err(ApiError::validation(format!(
+                "{member}.targetIdentifier.targetType: '{}' is not a valid value; the only value is ACCOUNT",
+                ident.target_type
+            )));
+        }
+        let id_member = format!("{member}.targetIdentifier.targetId");
+        if ident.target_id.len() != 1 {
+            return Err(ApiError::validation(format!(
+                "{id_member}: exactly one member must be set, found {}",
+                ident.target_id.len()
+            )));
+        }
+        let account = match ident.target_id.get("accountId") {
+            Some(serde_json::Value::String(s)) => AccountId::parse(s).ok_or_else(|| {
+                ApiError::validation(format!("{id_member}.accountId: '{s}' is not a 12-digit AWS account ID"))
+            })?,
+            Some(other) => {
+                return Err(ApiError::validation(format!("{id_member}.accountId: expected a string, found {other}")));
+            }
+            None => {
+                let name = ident.target_id.keys().next().map(String::as_str).unwrap_or_default();
+                return Err(ApiError::validation(format!("{id_member}: '{name}' is not a known member")));
+            }
+        };
+        let region = Region::parse(&wire.region).ok_or_else(|| {
+            ApiError::validation(format!("{member}.region: '{}' is not a valid Region name", wire.region))
+        })?;
+        Ok(Self { account, region })
+    }
+}
+
+/// A set of targets: duplicates collapse, order is canonical.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetSet(BTreeSet<Target>);
+
+impl TargetSet {
+    /// Parses a request list of 1..=1000 items into a set.
+    fn parse(member: &str, items: &[TargetResourceWire]) -> Result<Self, ApiError> {
+        if items.is_empty() || items.len() > MAX_TARGETS {
+            return Err(ApiError::validation(format!(
+                "{member}: must have from 1 to {MAX_TARGETS} items, found {}",
+                items.len()
+            )));
+        }
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Target::parse(&format!("{member}[{i}]"), t))
+            .collect::<Result<BTreeSet<_>, _>>()
+            .map(Self)
+    }
+
+    pub fn from_keys<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<Self> {
+        keys.into_iter().map(Target::from_key).collect::<Option<BTreeSet<_>>>().map(Self)
+    }
+
+    pub fn keys(&self) -> Vec<String> {
+        self.0.iter().map(Target::key).collect()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Target> {
+        self.0.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, target: &Target) -> bool {
+        self.0.contains(target)
+    }
+}
+
+/// Resource tags: 0..=200, keys 1..=128 characters not starting `aws:`, values 0..=256.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Tags(BTreeMap<String, String>);
+
+impl Tags {
+    pub fn parse(member: &str, tags: Option<BTreeMap<String, String>>) -> Result<Self, ApiError> {
+        let tags = tags.unwrap_or_default();
+        if tags.len() > MAX_TAGS {
+            return Err(ApiError::validation(format!("{member}: at most {MAX_TAGS} tags, found {}", tags.len())));
+        }
+        for (key, value) in &tags {
+            let key_len = key.chars().count();
+            if !(1..=128).contains(&key_len) {
+                return Err(ApiError::validation(format!(
+                    "{member}: key '{key}' must be from 1 to 128 characters"
+                )));
+            }
+            if key.starts_with("aws:") {
+                return Err(ApiError::validation(format!(
+                    "{member}: key '{key}' uses the reserved prefix 'aws:'"
+                )));
+            }
+            if value.chars().count() > 256 {
+                return Err(ApiError::validation(format!(
+                    "{member}.{key}: the value must be at most 256 characters"
+                )));
+            }
+        }
+        Ok(Self(tags))
+    }
+
+    /// Tags read back from storage, already validated when written.
+    pub fn from_stored(tags: BTreeMap<String, String>) -> Self {
+        Self(tags)
+    }
+
+    pub fn as_map(&self) -> &BTreeMap<String, String> {
+        &self.0
+    }
+}
+
+/// A `clientToken`: the model's pattern, lowercase hex 8-4-4-4-12 (not a strict RFC 4122 UUID).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientToken(String);
+
+impl ClientToken {
+    pub fn parse(value: &str) -> Result<Self, ApiError> {
+        let groups: Vec<&str> = value.split('-').collect();
+        let shape_ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+            && groups.iter().all(|g| g.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
+        if shape_ok {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(ApiError::validation(format!(
+                "clientToken: '{value}' must match [a-f0-9]{{8}}-[a-f0-9]{{4}}-[a-f0-9]{{4}}-[a-f0-9]{{4}}-[a-f0-9]{{12}}"
+            )))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A validated CreateScope request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewScope {
+    pub targets: TargetSet,
+    pub tags: Tags,
+    pub client_token: Option<ClientToken>,
+}
+
+impl NewScope {
+    pub fn parse(input: CreateScopeInput) -> Result<Self, ApiError> {
+        let targets = TargetSet::parse("targets", &input.targets)?;
+        let tags = Tags::parse("tags", input.tags)?;
+        let client_token = input.client_token.as_deref().map(ClientToken::parse).transpose()?;
+        Ok(Self { targets, tags, client_token })
+    }
+
+    /// What "the same request" means for a replayed token: the target set and the tags.
+    pub fn fingerprint(&self) -> String {
+        let mut hash = Sha256::new();
+        for key in self.targets.keys() {
+            hash.update(key.as_bytes());
+            hash.update(b"\n");
+        }
+        hash.update(b"\0");
+        for (k, v) in self.tags.as_map() {
+            hash.update((k.len() as u64).to_be_bytes());
+            hash.update(k.as_bytes());
+            hash.update((v.len() as u64).to_be_bytes());
+            hash.update(v.as_bytes());
+        }
+        hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// A validated UpdateScope request: targets to add and to delete, disjoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetChanges {
+    pub add: TargetSet,
+    pub delete: TargetSet,
+}
+
+impl TargetChanges {
+    pub fn parse(input: UpdateScopeInput) -> Result<Self, ApiError> {
+        if input.resources_to_add.is_none() && input.resources_to_delete.is_none() {
+            return Err(ApiError::validation(
+                "At least one of resourcesToAdd and resourcesToDelete must be present",
+            ));
+        }
+        let parse = |member, list: Option<Vec<TargetResourceWire>>| match list {
+            Some(items) => TargetSet::parse(member, &items),
+            None => Ok(TargetSet::default()),
+        };
+        let add = parse("resourcesToAdd", input.resources_to_add)?;
+        let delete = parse("resourcesToDelete", input.resources_to_delete)?;
+        if let Some(both) = add.iter().find(|t| delete.contains(t)) {
+            return Err(ApiError::validation(format!(
+                "Target {} in {} is both in resourcesToAdd and resourcesToDelete",
+                both.account,
+                both.region.as_str()
+            )));
+        }
+        Ok(Self { add, delete })
+    }
+
+    /// The scope's targets after this change: deleting an absent target is a no-op; an empty
+    /// result is a `ValidationException`, more than 1000 targets a `ServiceQuotaExceededException`.
+    pub fn apply(&self, current: &TargetSet) -> Result<TargetSet, ApiError> {
+        let next: BTreeSet<Target> =
+            current.0.iter().filter(|t| !self.delete.contains(t)).chain(self.add.iter()).cloned().collect();
+        if next.is_empty() {
+            return Err(ApiError::validation("The update would leave the scope with no targets"));
+        }
+        if next.len() > MAX_TARGETS {
+            return Err(ApiError::QuotaExceeded(format!(
+                "The update would give the scope {} targets; the quota is {MAX_TARGETS}",
+                next.len()
+            )));
+        }
+        Ok(TargetSet(next))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::parse_json;
+
+    fn target(account: &str, region: &str) -> serde_json::Value {
+        serde_json::json!({"targetIdentifier": {"targetId": {"accountId": account}, "targetType": "ACCOUNT"}, "region": region})
+    }
+
+    fn create(body: serde_json::Value) -> Result<NewScope, ApiError> {
+        NewScope::parse(parse_json(body.to_string().as_bytes())?)
+    }
+
+    fn update(body: serde_json::Value) -> Result<TargetChanges, ApiError> {
+        TargetChanges::parse(parse_json(body.to_string().as_bytes())?)
+    }
+
+    fn validation_message(result: Result<impl std::fmt::Debug, ApiError>) -> String {
+        match result {
+            Err(ApiError::Validation(m)) => m,
+            other => panic!("expected ValidationException, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn regions_look_like_aws_regions() {
+        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-4", "cn-north-1", "me-central-1"] {
+            assert!(Region::parse(ok).is_some(), "{ok}");
+        }
+        for bad in ["us-east", "US-EAST-1", "useast1", "us-east-123", "", "us-middle-1", " us-east-1"] {
+            assert!(Region::parse(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn targets_collapse_into_a_set() {
+        let scope = create(serde_json::json!({"targets": [
+            target("111111111111", "us-east-1"), target("111111111111", "us-east-1"), target("222222222222", "eu-west-1")
+        ]}))
+        .unwrap();
+        assert_eq!(scope.targets.len(), 2);
+        assert_eq!(scope.targets.keys(), vec!["111111111111/us-east-1", "222222222222/eu-west-1"]);
+    }
+
+    #[test]
+    fn create_rejects_each_broken_constraint_with_its_path() {
+        let msg = validation_message(create(serde_json::json!({"targets": []})));
+        assert_eq!(msg, "targets: must have from 1 to 1000 items, found 0");
+        let msg = validation_message(create(serde_json::json!({"targets": [target("111111111111", "us-east-1"), target("111111111111", "us-east")]})));
+        assert_eq!(msg, "targets[1].region: 'us-east' is not a valid Region name");
+        let msg = validation_message(create(serde_json::json!({"targets": [target("11111111111", "us-east-1")]})));
+        assert_eq!(msg, "targets[0].targetIdentifier.targetId.accountId: '11111111111' is not a 12-digit AWS account ID");
+        let mut bad_type = target("111111111111", "us-east-1");
+        bad_type["targetIdentifier"]["targetType"] = "ORG".into();
+        assert!(validation_message(create(serde_json::json!({"targets": [bad_type]}))).contains("targetType"));
+        let mut two_members = target("111111111111", "us-east-1");
+        two_members["targetIdentifier"]["targetId"]["orgId"] = "o-1".into();
+        assert!(validation_message(create(serde_json::json!({"targets": [two_members]}))).contains("exactly one member"));
+        let mut unknown_member = target("111111111111", "us-east-1");
+        unknown_member["targetIdentifier"]["targetId"] = serde_json::json!({"orgId": "o-1"});
+        assert!(validation_message(create(serde_json::json!({"targets": [unknown_member]}))).contains("'orgId' is not a known member"));
+        let too_many: Vec<_> = (0..1001).map(|i| target(&format!("{:012}", i), "us-east-1")).collect();
+        assert!(validation_message(create(serde_json::json!({"targets": too_many}))).contains("found 1001"));
+        assert!(validation_message(create(serde_json::json!({}))).contains("missing field `targets`"));
+        assert!(validation_message(create(serde_json::json!({"targets": "x"}))).starts_with("targets: invalid type"));
+    }
+
+    #[test]
+    fn tags_and_tokens_are_checked() {
+        let ok = vec![target("111111111111", "us-east-1")];
+        let msg = validation_message(create(serde_json::json!({"targets": ok, "tags": {"aws:x": "1"}})));
+        assert!(msg.contains("reserved prefix"));
+        assert!(validation_message(create(serde_json::json!({"targets": ok, "tags": {"": "1"}}))).contains("1 to 128"));
+        let long_key = "k".repeat(129);
+        assert!(create(serde_json::json!({"targets": ok, "tags": {long_key: "1"}})).is_err());
+        let long_value = "v".repeat(257);
+        assert!(create(serde_json::json!({"targets": ok, "tags": {"k": long_value}})).is_err());
+        assert!(create(serde_json::json!({"targets": ok, "tags": {"k": "v".repeat(256), "é".repeat(128): ""}})).is_ok());
+        let many: BTreeMap<String, String> = (0..201).map(|i| (format!("k{i}"), String::new())).collect();
+        assert!(validation_message(create(serde_json::json!({"targets": ok, "tags": many}))).contains("at most 200"));
+        // The Rust SDK's tokens are not RFC 4122 UUIDs: the variant nibble is arbitrary.
+        assert!(create(serde_json::json!({"targets": ok, "clientToken": "9c3eb260-1b01-48d1-ddde-1113daede9ca"})).is_ok());
+        for bad in ["9C3EB260-1B01-48D1-DDDE-1113DAEDE9CA", "9c3eb2601b0148d1ddde1113daede9ca", "x", "9c3eb260-1b01-48d1-ddde-1113daede9cg"] {
+            assert!(create(serde_json::json!({"targets": ok, "clientToken": bad})).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn fingerprint_ignores_order_and_duplicates_but_not_tags() {
+        let a = create(serde_json::json!({"targets": [target("111111111111", "us-east-1"), target("222222222222", "us-west-2")], "tags": {"a": "b"}})).unwrap();
+        let b = create(serde_json::json!({"targets": [target("222222222222", "us-west-2"), target("111111111111", "us-east-1"), target("111111111111", "us-east-1")], "tags": {"a": "b"}})).unwrap();
+        let c = create(serde_json::json!({"targets": [target("111111111111", "us-east-1"), target("222222222222", "us-west-2")], "tags": {"a": "c"}})).unwrap();
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_ne!(a.fingerprint(), c.fingerprint());
+    }
+
+    #[test]
+    fn update_rules() {
+        assert!(validation_message(update(serde_json::json!({}))).contains("At least one"));
+        assert!(validation_message(update(serde_json::json!({"resourcesToAdd": []}))).contains("resourcesToAdd: must have from 1"));
+        let t = target("111111111111", "us-east-1");
+        assert!(validation_message(update(serde_json::json!({"resourcesToAdd": [t], "resourcesToDelete": [t]}))).contains("both"));
+
+        let current = create(serde_json::json!({"targets": [target("111111111111", "us-east-1")]})).unwrap().targets;
+        let noop_delete = update(serde_json::json!({"resourcesToDelete": [target("999999999999", "us-east-1")]})).unwrap();
+        assert_eq!(noop_delete.apply(&current).unwrap(), current);
+        let empty = update(serde_json::json!({"resourcesToDelete": [target("111111111111", "us-east-1")]})).unwrap();
+        assert!(matches!(empty.apply(&current), Err(ApiError::Validation(_))));
+        let many: Vec<_> = (0..1000).map(|i| target(&format!("{:012}", i + 1000), "us-east-1")).collect();
+        let over = update(serde_json::json!({"resourcesToAdd": many})).unwrap();
+        assert!(matches!(over.apply(&current), Err(ApiError::QuotaExceeded(_))));
+        let swap = update(serde_json::json!({"resourcesToAdd": [target("222222222222", "us-east-1")], "resourcesToDelete": [target("111111111111", "us-east-1")]})).unwrap();
+        assert_eq!(swap.apply(&current).unwrap().keys(), vec!["222222222222/us-east-1"]);
+    }
+
+    #[test]
+    fn target_keys_round_trip() {
+        let t = Target { account: AccountId::parse("111111111111").unwrap(), region: Region::parse("us-gov-west-1").unwrap() };
+        assert_eq!(Target::from_key(&t.key()), Some(t));
+        assert_eq!(Target::from_key("garbage"), None);
+    }
+}

@@ -1,0 +1,141 @@
+//! Network Flow Monitor scopes: CreateScope, UpdateScope, GetScope, ListScopes, DeleteScope.
+
+pub mod domain;
+pub mod model;
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{ApiRequest, to_body};
+use crate::app::App;
+use crate::error::ApiError;
+use crate::identity::AccountId;
+use crate::pagination;
+use crate::store::{CreateOutcome, Scope, StoreError, TOKEN_TTL_SECONDS, TokenRecord};
+use domain::{NewScope, TargetChanges};
+use model::{
+    CreateScopeInput, ListScopesOutput, ScopeOutput, ScopeSummaryOut, TargetIdOut, TargetIdentifierOut,
+    TargetResourceOut, UpdateScopeInput,
+};
+
+/// Scopes are provisioned synchronously here: committed means done (B.2.3).
+const STATUS: &str = "SUCCEEDED";
+
+fn scope_arn(app: &App, scope: &Scope) -> String {
+    app.arn("networkflowmonitor", &scope.account, &format!("scope/{}", scope.scope_id))
+}
+
+fn output<'a>(app: &App, scope: &'a Scope, with_targets: bool) -> ScopeOutput<'a> {
+    let targets = with_targets.then(|| {
+        scope
+            .targets
+            .iter()
+            .map(|t| TargetResourceOut {
+                target_identifier: TargetIdentifierOut {
+                    target_id: TargetIdOut { account_id: t.account.as_str() },
+                    target_type: "ACCOUNT",
+                },
+                region: t.region.as_str(),
+            })
+            .collect()
+    });
+    ScopeOutput { scope_id: &scope.scope_id, status: STATUS, scope_arn: scope_arn(app, scope), targets, tags: scope.tags.as_map() }
+}
+
+fn not_found(scope_id: &str) -> ApiError {
+    ApiError::NotFound(format!("Scope '{scope_id}' does not exist."))
+}
+
+/// Maps a store error, naming the scope in a not-found message.
+fn store_error(scope_id: &str) -> impl FnOnce(StoreError) -> ApiError + '_ {
+    move |e| match e {
+        StoreError::NotFound => not_found(scope_id),
+        other => other.into(),
+    }
+}
+
+fn scope_id_param(request: &ApiRequest) -> Result<&str, ApiError> {
+    let id = request.path_params.get("scopeId");
+    if id.is_empty() {
+        return Err(ApiError::validation("scopeId: must not be empty"));
+    }
+    Ok(id)
+}
+
+pub async fn create_scope(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let new = NewScope::parse(request.json::<CreateScopeInput>()?)?;
+    let scope = Scope {
+        account: caller.clone(),
+        scope_id: uuid::Uuid::new_v4().to_string(),
+        targets: new.targets.clone(),
+        tags: new.tags.clone(),
+        version: 1,
+    };
+    let body = to_body(&output(app, &scope, false))?;
+    let now = app.now();
+    let token = new.client_token.as_ref().map(|token| TokenRecord {
+        token: token.as_str().to_owned(),
+        fingerprint: new.fingerprint(),
+        response: String::from_utf8_lossy(&body).into_owned(),
+        expires_at: now + TOKEN_TTL_SECONDS,
+    });
+    match app.scopes.create_scope(&scope, token.as_ref(), now).await? {
+        CreateOutcome::Created => Ok(body),
+        CreateOutcome::Replayed(original) => Ok(original.into_bytes()),
+    }
+}
+
+pub async fn update_scope(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let scope_id = scope_id_param(request)?;
+    let changes = TargetChanges::parse(request.json::<UpdateScopeInput>()?)?;
+    let scope = app.scopes.update_scope(caller, scope_id, &changes).await.map_err(store_error(scope_id))?;
+    to_body(&output(app, &scope, false))
+}
+
+async fn own_scope(app: &App, caller: &AccountId, scope_id: &str) -> Result<Scope, ApiError> {
+    match app.scopes.get_scope(caller).await? {
+        Some(scope) if scope.scope_id == scope_id => Ok(scope),
+        _ => Err(not_found(scope_id)),
+    }
+}
+
+pub async fn get_scope(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let scope_id = scope_id_param(request)?;
+    let scope = own_scope(app, caller, scope_id).await?;
+    to_body(&output(app, &scope, true))
+}
+
+/// Where the next ListScopes page starts: after this scope ID.
+#[derive(Serialize, Deserialize)]
+struct ListCursor {
+    after: String,
+}
+
+pub async fn list_scopes(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let max_results = request.query_int("maxResults", 1, 25)?.unwrap_or(25) as usize;
+    let after = match request.query_param("nextToken") {
+        Some(token) => Some(pagination::decode::<ListCursor>("nextToken", token)?.after),
+        None => None,
+    };
+    // An account has at most one scope, so the listing is one read; the cursor logic stays
+    // general so that pages behave like any other AWS listing.
+    let scopes: Vec<Scope> = app
+        .scopes
+        .get_scope(caller)
+        .await?
+        .into_iter()
+        .filter(|s| after.as_ref().is_none_or(|after| s.scope_id.as_str() > after.as_str()))
+        .collect();
+    let page = &scopes[..scopes.len().min(max_results)];
+    let next_token = (scopes.len() > page.len())
+        .then(|| page.last().map(|s| pagination::encode(&ListCursor { after: s.scope_id.clone() })))
+        .flatten();
+    let summaries =
+        page.iter().map(|s| ScopeSummaryOut { scope_id: &s.scope_id, status: STATUS, scope_arn: scope_arn(app, s) }).collect();
+    to_body(&ListScopesOutput { scopes: summaries, next_token })
+}
+
+pub async fn delete_scope(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let scope_id = scope_id_param(request)?;
+    app.scopes.delete_scope(caller, scope_id).await.map_err(store_error(scope_id))?;
+    Ok(b"{}".to_vec())
+}

@@ -1,0 +1,191 @@
+//! The route table: the one place where operations, methods and paths are declared.
+//!
+//! The local server routes with it, each Lambda checks its own entry, and a test holds
+//! `template.yaml` to exactly this set.
+
+use percent_encoding::percent_decode_str;
+
+use crate::error::ApiError;
+
+/// The AWS service whose model an operation follows (its error statuses differ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    NetworkFlowMonitor,
+    OpenSearch,
+    Macie,
+}
+
+/// Every operation this API serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    CreateScope,
+    UpdateScope,
+    GetScope,
+    ListScopes,
+    DeleteScope,
+}
+
+/// One operation's method and path template (`{label}` segments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub operation: Operation,
+    pub method: &'static str,
+    pub path: &'static str,
+}
+
+/// All routes, in the order the API reference lists them.
+pub const ROUTES: &[Route] = &[
+    Route { operation: Operation::CreateScope, method: "POST", path: "/scopes" },
+    Route { operation: Operation::UpdateScope, method: "PATCH", path: "/scopes/{scopeId}" },
+    Route { operation: Operation::GetScope, method: "GET", path: "/scopes/{scopeId}" },
+    Route { operation: Operation::ListScopes, method: "GET", path: "/scopes" },
+    Route { operation: Operation::DeleteScope, method: "DELETE", path: "/scopes/{scopeId}" },
+];
+
+impl Operation {
+    pub const ALL: &'static [Operation] = &[
+        Operation::CreateScope,
+        Operation::UpdateScope,
+        Operation::GetScope,
+        Operation::ListScopes,
+        Operation::DeleteScope,
+    ];
+
+    /// The operation's name in the AWS model, e.g. `CreateScope`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::CreateScope => "CreateScope",
+            Operation::UpdateScope => "UpdateScope",
+            Operation::GetScope => "GetScope",
+            Operation::ListScopes => "ListScopes",
+            Operation::DeleteScope => "DeleteScope",
+        }
+    }
+
+    /// The Lambda function's crate and binary name, e.g. `create-scope`.
+    pub fn function_name(self) -> String {
+        let mut out = String::new();
+        for (i, c) in self.name().chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    }
+
+    pub fn service(self) -> Service {
+        match self {
+            Operation::CreateScope
+            | Operation::UpdateScope
+            | Operation::GetScope
+            | Operation::ListScopes
+            | Operation::DeleteScope => Service::NetworkFlowMonitor,
+        }
+    }
+
+    pub fn route(self) -> &'static Route {
+        // Every operation has exactly one route; the unit test below holds that.
+        ROUTES.iter().find(|r| r.operation == self).unwrap_or(&ROUTES[0])
+    }
+}
+
+/// Decoded values of a route's `{label}` segments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathParams(Vec<(&'static str, String)>);
+
+impl PathParams {
+    pub fn new(params: Vec<(&'static str, String)>) -> Self {
+        Self(params)
+    }
+
+    /// The label's value; a missing label reads as empty (the operation then rejects it).
+    pub fn get(&self, name: &str) -> &str {
+        self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+}
+
+impl Route {
+    /// Matches a raw (percent-encoded) path against this route's template. With
+    /// `allow_prefix`, leading segments before the template (an API Gateway stage, a base path)
+    /// are ignored.
+    pub fn match_path(&self, raw_path: &str, allow_prefix: bool) -> Option<Result<PathParams, ApiError>> {
+        let template: Vec<&str> = self.path.trim_start_matches('/').split('/').collect();
+        let segments: Vec<&str> = raw_path.trim_start_matches('/').split('/').collect();
+        if segments.len() < template.len() || (!allow_prefix && segments.len() != template.len()) {
+            return None;
+        }
+        let tail = &segments[segments.len() - template.len()..];
+        let mut params = Vec::new();
+        for (want, got) in template.iter().zip(tail) {
+            match want.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
+                Some(label) => match percent_decode_str(got).decode_utf8() {
+                    Ok(value) => params.push((label, value.into_owned())),
+                    Err(_) => {
+                        return Some(Err(ApiError::validation(format!(
+                            "{label}: the path segment is not valid UTF-8 once percent-decoded"
+                        ))));
+                    }
+                },
+                None if want == got => {}
+                None => return None,
+            }
+        }
+        Some(Ok(PathParams(params)))
+    }
+}
+
+/// Finds the operation for a method and raw path (exact match, as the local server routes).
+pub fn match_route(method: &str, raw_path: &str) -> Result<(Operation, PathParams), ApiError> {
+    for route in ROUTES.iter().filter(|r| r.method.eq_ignore_ascii_case(method)) {
+        if let Some(params) = route.match_path(raw_path, false) {
+            return Ok((route.operation, params?));
+        }
+    }
+    Err(ApiError::UnknownOperation(format!("No operation serves {method} {raw_path}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_has_exactly_one_route_and_no_two_routes_collide() {
+        for op in Operation::ALL {
+            assert_eq!(ROUTES.iter().filter(|r| r.operation == *op).count(), 1, "{op:?}");
+        }
+        assert_eq!(ROUTES.len(), Operation::ALL.len());
+        for (i, a) in ROUTES.iter().enumerate() {
+            for b in &ROUTES[i + 1..] {
+                assert!(!(a.method == b.method && a.path == b.path), "{a:?} and {b:?} collide");
+            }
+        }
+    }
+
+    #[test]
+    fn matches_methods_paths_and_decodes_labels() {
+        let (op, params) = match_route("PATCH", "/scopes/abc%2Fdef%20ghi").unwrap();
+        assert_eq!(op, Operation::UpdateScope);
+        assert_eq!(params.get("scopeId"), "abc/def ghi");
+        assert_eq!(match_route("GET", "/scopes").unwrap().0, Operation::ListScopes);
+        assert_eq!(match_route("POST", "/scopes").unwrap().0, Operation::CreateScope);
+        assert_eq!(match_route("GET", "/scopes/").unwrap().1.get("scopeId"), "");
+        assert!(matches!(match_route("PUT", "/scopes"), Err(ApiError::UnknownOperation(_))));
+        assert!(matches!(match_route("GET", "/scopes/a/b"), Err(ApiError::UnknownOperation(_))));
+        assert!(matches!(match_route("GET", "/nope"), Err(ApiError::UnknownOperation(_))));
+    }
+
+    #[test]
+    fn a_stage_prefix_is_ignored_only_when_allowed() {
+        let route = Operation::GetScope.route();
+        assert!(route.match_path("/prod/scopes/s1", false).is_none());
+        let params = route.match_path("/prod/scopes/s1", true).unwrap().unwrap();
+        assert_eq!(params.get("scopeId"), "s1");
+    }
+
+    #[test]
+    fn function_names_are_kebab_case() {
+        assert_eq!(Operation::CreateScope.function_name(), "create-scope");
+        assert_eq!(Operation::ListScopes.function_name(), "list-scopes");
+    }
+}

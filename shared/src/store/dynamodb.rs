@@ -1,0 +1,368 @@
+//! The DynamoDB adapter: one table, string keys `pk` and `sk`.
+//!
+//! | item | pk | sk | attributes |
+//! |---|---|---|---|
+//! | scope | `ACCOUNT#<account>` | `SCOPE` | `scopeId` S, `targets` SS (`<account>/<region>`), `tags` M, `version` N |
+//! | CreateScope client token | `ACCOUNT#<account>` | `SCOPE_TOKEN#<token>` | `fingerprint` S, `response` S, `expiresAt` N (the TTL attribute) |
+//!
+//! Keying the scope by its account makes "one scope per account" a condition on one item.
+//! Every write is conditional and answers in one round trip; a failed condition is classified
+//! from the item DynamoDB returns with it (`ReturnValuesOnConditionCheckFailure`), never by a
+//! second read.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Put,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+};
+
+use super::{CreateOutcome, MAX_UPDATE_ATTEMPTS, Scope, ScopeStore, StoreError, TokenRecord};
+use crate::identity::AccountId;
+use crate::nfm::domain::{TargetChanges, TargetSet, Tags};
+
+type Item = HashMap<String, AttributeValue>;
+
+/// The TTL attribute of expiring items.
+pub const TTL_ATTRIBUTE: &str = "expiresAt";
+
+const SCOPE_SK: &str = "SCOPE";
+
+/// Builds a DynamoDB client from the AWS environment, at `endpoint` if given (DynamoDB Local),
+/// and returns it with the Region in force (`us-east-1` if none is configured). Against a
+/// loopback endpoint with no credentials in the environment, dummy ones are used: DynamoDB
+/// Local accepts any.
+pub async fn dynamodb_client(endpoint: Option<&str>) -> (Client, String) {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(endpoint) = endpoint {
+        loader = loader.endpoint_url(endpoint);
+        let loopback = ["://localhost", "://127.", "://[::1]"].iter().any(|h| endpoint.contains(h));
+        if loopback && std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+            loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "local", "local", None, None, "dynamodb-local",
+            ));
+        }
+    }
+    let config = loader.load().await;
+    let region = config.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".to_owned());
+    let config = aws_sdk_dynamodb::config::Builder::from(&config)
+        .region(aws_sdk_dynamodb::config::Region::new(region.clone()))
+        .build();
+    (Client::from_conf(config), region)
+}
+
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+fn account_pk(account: &AccountId) -> AttributeValue {
+    AttributeValue::S(format!("ACCOUNT#{account}"))
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn scope_key(account: &AccountId) -> Item {
+    HashMap::from([("pk".to_owned(), account_pk(account)), ("sk".to_owned(), s(SCOPE_SK))])
+}
+
+fn scope_item(scope: &Scope) -> Item {
+    let mut item = scope_key(&scope.account);
+    item.insert("scopeId".into(), s(&scope.scope_id));
+    item.insert("targets".into(), AttributeValue::Ss(scope.targets.keys()));
+    let tags = scope.tags.as_map().iter().map(|(k, v)| (k.clone(), s(v))).collect();
+    item.insert("tags".into(), AttributeValue::M(tags));
+    item.insert("version".into(), n(scope.version));
+    item
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Backend(format!("stored item has a bad or missing {what}"))
+}
+
+fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str).ok_or_else(|| corrupt(name))
+}
+
+fn get_n(item: &Item, name: &str) -> Result<i64, StoreError> {
+    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).ok_or_else(|| corrupt(name))
+}
+
+fn scope_from_item(account: &AccountId, item: &Item) -> Result<Scope, StoreError> {
+    let targets = item
+        .get("targets")
+        .and_then(|v| v.as_ss().ok())
+        .and_then(|keys| TargetSet::from_keys(keys.iter().map(String::as_str)))
+        .ok_or_else(|| corrupt("targets"))?;
+    let tags = match item.get("tags") {
+        Some(AttributeValue::M(map)) => map
+            .iter()
+            .map(|(k, v)| v.as_s().map(|v| (k.clone(), v.clone())).map_err(|_| corrupt("tag value")))
+            .collect::<Result<BTreeMap<_, _>, _>>()?,
+        _ => BTreeMap::new(),
+    };
+    Ok(Scope {
+        account: account.clone(),
+        scope_id: get_s(item, "scopeId")?.to_owned(),
+        targets,
+        tags: Tags::from_stored(tags),
+        version: get_n(item, "version")? as u64,
+    })
+}
+
+/// Throttling becomes [`StoreError::Throttled`]; anything else is a backend failure with its
+/// full context (logged, never sent to the caller).
+fn classify<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let context = DisplayErrorContext(&err).to_string();
+    match err.code() {
+        Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded") => {
+            StoreError::Throttled(context)
+        }
+        _ => StoreError::Backend(context),
+    }
+}
+
+fn build_error(err: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Backend(format!("could not build a DynamoDB request: {err}"))
+}
+
+/// Jittered exponential backoff between optimistic retries.
+async fn backoff(attempt: u32) {
+    let cap_ms = (4u64 << attempt.min(6)).min(200);
+    tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=cap_ms))).await;
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Creates the table (on-demand, TTL on [`TTL_ATTRIBUTE`]) if it does not exist, and waits
+    /// until it is active. The same definition as `template.yaml`'s.
+    pub async fn create_table(&self) -> Result<(), StoreError> {
+        let attr = |name: &str| {
+            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
+        };
+        let key = |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+        let created = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .attribute_definitions(attr("pk").map_err(build_error)?)
+            .attribute_definitions(attr("sk").map_err(build_error)?)
+            .key_schema(key("pk", KeyType::Hash).map_err(build_error)?)
+            .key_schema(key("sk", KeyType::Range).map_err(build_error)?)
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(err) if err.code() == Some("ResourceInUseException") => return Ok(()),
+            Err(err) => return Err(classify(err)),
+        }
+        for _ in 0..120 {
+            let table = self.client.describe_table().table_name(&self.table).send().await.map_err(classify)?;
+            let status = table.table().and_then(|t| t.table_status()).map(|s| s.as_str().to_owned());
+            if status.as_deref() == Some("ACTIVE") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        let ttl = TimeToLiveSpecification::builder().enabled(true).attribute_name(TTL_ATTRIBUTE).build().map_err(build_error)?;
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(ttl)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    fn put(&self, item: Item, condition: &str) -> aws_sdk_dynamodb::types::builders::PutBuilder {
+        Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+    }
+
+    async fn create_without_token(&self, scope: &Scope) -> Result<CreateOutcome, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(scope_item(scope)))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(CreateOutcome::Created),
+            Err(err) => match err.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(e)) => {
+                    let existing = e.item().map(|item| get_s(item, "scopeId")).transpose()?.unwrap_or_default();
+                    Err(StoreError::ScopeExists(existing.to_owned()))
+                }
+                _ => Err(classify(err)),
+            },
+        }
+    }
+
+    /// The scope and its token in one transaction: both are written, or neither.
+    async fn create_with_token(&self, scope: &Scope, token: &TokenRecord, now: i64) -> Result<CreateOutcome, StoreError> {
+        let mut token_item = HashMap::from([
+            ("pk".to_owned(), account_pk(&scope.account)),
+            ("sk".to_owned(), s(format!("SCOPE_TOKEN#{}", token.token))),
+        ]);
+        token_item.insert("fingerprint".into(), s(&token.fingerprint));
+        token_item.insert("response".into(), s(&token.response));
+        token_item.insert(TTL_ATTRIBUTE.into(), n(token.expires_at));
+        let put_scope = self.put(scope_item(scope), "attribute_not_exists(pk)").build().map_err(build_error)?;
+        // An expired token is forgotten even before TTL deletes it.
+        let put_token = self
+            .put(token_item, "attribute_not_exists(pk) OR expiresAt <= :now")
+            .expression_attribute_values(":now", n(now))
+            .build()
+            .map_err(build_error)?;
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().put(put_scope.clone()).build())
+                .transact_items(TransactWriteItem::builder().put(put_token.clone()).build())
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(CreateOutcome::Created),
+                Err(err) => err,
+            };
+            let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() else {
+                return Err(classify(err));
+            };
+            let reasons = cancel.cancellation_reasons();
+            let failed = |i: usize| reasons.get(i).filter(|r| r.code() == Some("ConditionalCheckFailed"));
+            if let Some(existing) = failed(1).and_then(|r| r.item()) {
+                return if get_s(existing, "fingerprint")? == token.fingerprint {
+                    Ok(CreateOutcome::Replayed(get_s(existing, "response")?.to_owned()))
+                } else {
+                    Err(StoreError::TokenMismatch)
+                };
+            }
+            if let Some(existing) = failed(0).and_then(|r| r.item()) {
+                return Err(StoreError::ScopeExists(get_s(existing, "scopeId")?.to_owned()));
+            }
+            let codes: Vec<&str> = reasons.iter().filter_map(|r| r.code()).collect();
+            if codes.iter().any(|c| matches!(*c, "ThrottlingError" | "ProvisionedThroughputExceeded")) {
+                return Err(StoreError::Throttled(format!("transaction cancelled: {codes:?}")));
+            }
+            if !codes.contains(&"TransactionConflict") {
+                return Err(StoreError::Backend(format!("transaction cancelled: {codes:?}")));
+            }
+            // Another request is writing the same items right now: retry, and its outcome decides.
+            backoff(attempt).await;
+        }
+        Err(StoreError::Contention)
+    }
+}
+
+#[async_trait]
+impl ScopeStore for DynamoStore {
+    async fn create_scope(&self, scope: &Scope, token: Option<&TokenRecord>, now: i64) -> Result<CreateOutcome, StoreError> {
+        match token {
+            None => self.create_without_token(scope).await,
+            Some(token) => self.create_with_token(scope, token, now).await,
+        }
+    }
+
+    async fn get_scope(&self, account: &AccountId) -> Result<Option<Scope>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(scope_key(account)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        output.item().map(|item| scope_from_item(account, item)).transpose()
+    }
+
+    async fn update_scope(&self, account: &AccountId, scope_id: &str, changes: &TargetChanges) -> Result<Scope, StoreError> {
+        let mine = |scope: Option<Scope>| scope.filter(|s| s.scope_id == scope_id).ok_or(StoreError::NotFound);
+        let mut current = mine(self.get_scope(account).await?)?;
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
+            let targets = changes.apply(&current.targets).map_err(StoreError::Rule)?;
+            if targets == current.targets {
+                return Ok(current);
+            }
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(scope_key(account)))
+                .update_expression("SET targets = :targets, version = :next")
+                .condition_expression("scopeId = :id AND version = :version")
+                .expression_attribute_values(":targets", AttributeValue::Ss(targets.keys()))
+                .expression_attribute_values(":next", n(current.version + 1))
+                .expression_attribute_values(":id", s(scope_id))
+                .expression_attribute_values(":version", n(current.version))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(Scope { targets, version: current.version + 1, ..current }),
+                Err(err) => match err.as_service_error() {
+                    // Someone wrote first: what they wrote comes back with the failure.
+                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
+                        current = mine(e.item().map(|item| scope_from_item(account, item)).transpose()?)?;
+                        backoff(attempt).await;
+                    }
+                    _ => return Err(classify(err)),
+                },
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    async fn delete_scope(&self, account: &AccountId, scope_id: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(scope_key(account)))
+            .condition_expression("scopeId = :id")
+            .expression_attribute_values(":id", s(scope_id))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => match err.as_service_error() {
+                Some(DeleteItemError::ConditionalCheckFailedException(_)) => Err(StoreError::NotFound),
+                _ => Err(classify(err)),
+            },
+        }
+    }
+}

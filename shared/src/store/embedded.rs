@@ -1,0 +1,204 @@
+//! The embedded adapter: a redb database in a file (or in memory), for the local server.
+//!
+//! redb write transactions are serialisable and exclusive, so each operation's check and
+//! write happen in one transaction: the same atomicity the DynamoDB adapter gets from
+//! condition expressions.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use serde::{Deserialize, Serialize};
+
+use super::{CreateOutcome, Scope, ScopeStore, StoreError, TokenRecord};
+use crate::identity::AccountId;
+use crate::nfm::domain::{TargetChanges, TargetSet, Tags};
+
+/// account ID -> JSON of [`StoredScope`]
+const SCOPES: TableDefinition<&str, &str> = TableDefinition::new("scopes");
+/// `<account>/<token>` -> JSON of [`StoredToken`]
+const SCOPE_TOKENS: TableDefinition<&str, &str> = TableDefinition::new("scope_tokens");
+
+#[derive(Serialize, Deserialize)]
+struct StoredScope {
+    scope_id: String,
+    targets: Vec<String>,
+    tags: BTreeMap<String, String>,
+    version: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredToken {
+    fingerprint: String,
+    response: String,
+    expires_at: i64,
+}
+
+fn backend(err: impl Into<redb::Error>) -> StoreError {
+    StoreError::Backend(format!("embedded store: {}", err.into()))
+}
+
+fn json_error(err: serde_json::Error) -> StoreError {
+    StoreError::Backend(format!("embedded store record: {err}"))
+}
+
+fn encode_scope(scope: &Scope) -> Result<String, StoreError> {
+    serde_json::to_string(&StoredScope {
+        scope_id: scope.scope_id.clone(),
+        targets: scope.targets.keys(),
+        tags: scope.tags.as_map().clone(),
+        version: scope.version,
+    })
+    .map_err(json_error)
+}
+
+fn decode_scope(account: &AccountId, json: &str) -> Result<Scope, StoreError> {
+    let stored: StoredScope = serde_json::from_str(json).map_err(json_error)?;
+    let targets = TargetSet::from_keys(stored.targets.iter().map(String::as_str))
+        .ok_or_else(|| StoreError::Backend("embedded store: bad stored target".into()))?;
+    Ok(Scope {
+        account: account.clone(),
+        scope_id: stored.scope_id,
+        targets,
+        tags: Tags::from_stored(stored.tags),
+        version: stored.version,
+    })
+}
+
+fn read_scope(txn: &WriteTransaction, account: &AccountId) -> Result<Option<Scope>, StoreError> {
+    let table = txn.open_table(SCOPES).map_err(backend)?;
+    let found = table.get(account.as_str()).map_err(backend)?;
+    found.map(|json| decode_scope(account, json.value())).transpose()
+}
+
+fn write_scope(txn: &WriteTransaction, scope: &Scope) -> Result<(), StoreError> {
+    let mut table = txn.open_table(SCOPES).map_err(backend)?;
+    table.insert(scope.account.as_str(), encode_scope(scope)?.as_str()).map_err(backend)?;
+    Ok(())
+}
+
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+}
+
+impl EmbeddedStore {
+    /// Opens (or creates) the database file at `path`, creating its folder.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Backend(format!("{}: {e}", parent.display())))?;
+        }
+        Self::init(Database::create(path).map_err(backend)?)
+    }
+
+    /// A database that lives as long as the process.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let db = Database::builder().create_with_backend(redb::backends::InMemoryBackend::new()).map_err(backend)?;
+        Self::init(db)
+    }
+
+    fn init(db: Database) -> Result<Self, StoreError> {
+        let txn = db.begin_write().map_err(backend)?;
+        txn.open_table(SCOPES).map_err(backend)?;
+        txn.open_table(SCOPE_TOKENS).map_err(backend)?;
+        txn.commit().map_err(backend)?;
+        Ok(Self { db: Arc::new(db) })
+    }
+
+    /// Runs `work` in one write transaction on a blocking thread; commits only if it succeeds.
+    async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
+    {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || {
+            let txn = db.begin_write().map_err(backend)?;
+            let out = work(&txn)?;
+            txn.commit().map_err(backend)?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("embedded store task: {e}")))?
+    }
+}
+
+#[async_trait]
+impl ScopeStore for EmbeddedStore {
+    async fn create_scope(&self, scope: &Scope, token: Option<&TokenRecord>, now: i64) -> Result<CreateOutcome, StoreError> {
+        let scope = scope.clone();
+        let token = token.cloned();
+        self.write(move |txn| {
+            if let Some(token) = &token {
+                let key = format!("{}/{}", scope.account, token.token);
+                let mut tokens = txn.open_table(SCOPE_TOKENS).map_err(backend)?;
+                let live = match tokens.get(key.as_str()).map_err(backend)? {
+                    Some(json) => Some(serde_json::from_str::<StoredToken>(json.value()).map_err(json_error)?),
+                    None => None,
+                }
+                .filter(|t| t.expires_at > now);
+                if let Some(seen) = live {
+                    return if seen.fingerprint == token.fingerprint {
+                        Ok(CreateOutcome::Replayed(seen.response))
+                    } else {
+                        Err(StoreError::TokenMismatch)
+                    };
+                }
+                let record = StoredToken {
+                    fingerprint: token.fingerprint.clone(),
+                    response: token.response.clone(),
+                    expires_at: token.expires_at,
+                };
+                tokens.insert(key.as_str(), serde_json::to_string(&record).map_err(json_error)?.as_str()).map_err(backend)?;
+            }
+            if let Some(existing) = read_scope(txn, &scope.account)? {
+                // Returning an error drops the transaction: the token above is not kept.
+                return Err(StoreError::ScopeExists(existing.scope_id));
+            }
+            write_scope(txn, &scope)?;
+            Ok(CreateOutcome::Created)
+        })
+        .await
+    }
+
+    async fn get_scope(&self, account: &AccountId) -> Result<Option<Scope>, StoreError> {
+        let db = Arc::clone(&self.db);
+        let account = account.clone();
+        tokio::task::spawn_blocking(move || {
+            let txn = db.begin_read().map_err(backend)?;
+            let table = txn.open_table(SCOPES).map_err(backend)?;
+            let found = table.get(account.as_str()).map_err(backend)?;
+            found.map(|json| decode_scope(&account, json.value())).transpose()
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("embedded store task: {e}")))?
+    }
+
+    async fn update_scope(&self, account: &AccountId, scope_id: &str, changes: &TargetChanges) -> Result<Scope, StoreError> {
+        let (account, scope_id, changes) = (account.clone(), scope_id.to_owned(), changes.clone());
+        self.write(move |txn| {
+            let current = read_scope(txn, &account)?.filter(|s| s.scope_id == scope_id).ok_or(StoreError::NotFound)?;
+            let targets = changes.apply(&current.targets).map_err(StoreError::Rule)?;
+            if targets == current.targets {
+                return Ok(current);
+            }
+            let next = Scope { targets, version: current.version + 1, ..current };
+            write_scope(txn, &next)?;
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn delete_scope(&self, account: &AccountId, scope_id: &str) -> Result<(), StoreError> {
+        let (account, scope_id) = (account.clone(), scope_id.to_owned());
+        self.write(move |txn| {
+            read_scope(txn, &account)?.filter(|s| s.scope_id == scope_id).ok_or(StoreError::NotFound)?;
+            let mut table = txn.open_table(SCOPES).map_err(backend)?;
+            table.remove(account.as_str()).map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+}

@@ -1,0 +1,118 @@
+//! The store port: what the operations need from persistence, and its two adapters.
+//!
+//! Both adapters give the same guarantees, held by one conformance suite
+//! (`tests/tests/conformance.rs`): a scope and its client token are written together exactly
+//! once; an account never has two scopes; concurrent updates lose nothing; replayed tokens are
+//! honoured for 24 hours and ignored after.
+
+pub mod dynamodb;
+#[cfg(feature = "embedded")]
+pub mod embedded;
+
+use async_trait::async_trait;
+
+use crate::error::ApiError;
+use crate::identity::AccountId;
+use crate::nfm::domain::{TargetChanges, TargetSet, Tags};
+
+/// How long a client token is remembered (B.2.2).
+pub const TOKEN_TTL_SECONDS: i64 = 24 * 60 * 60;
+
+/// How many times an optimistic update is tried before answering `ConflictException`.
+pub const MAX_UPDATE_ATTEMPTS: u32 = 10;
+
+/// A stored scope. An account has at most one, so the account is its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub account: AccountId,
+    pub scope_id: String,
+    pub targets: TargetSet,
+    pub tags: Tags,
+    /// Bumped by every write; updates are conditional on it.
+    pub version: u64,
+}
+
+/// The remembered outcome of a CreateScope that carried a client token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub token: String,
+    /// [`crate::nfm::domain::NewScope::fingerprint`] of the request.
+    pub fingerprint: String,
+    /// The response body the first request answered, replayed verbatim.
+    pub response: String,
+    /// Epoch seconds after which the token is forgotten (also the DynamoDB TTL attribute).
+    pub expires_at: i64,
+}
+
+/// What CreateScope did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateOutcome {
+    Created,
+    /// The token was seen with the same request: here is the first response.
+    Replayed(String),
+}
+
+/// Why a store call did not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no such scope for this account")]
+    NotFound,
+    #[error("the account already has scope {0}")]
+    ScopeExists(String),
+    #[error("the client token was used with a different request")]
+    TokenMismatch,
+    #[error("concurrent writes kept conflicting")]
+    Contention,
+    /// A domain rule failed against the current state (empty scope, quota).
+    #[error(transparent)]
+    Rule(ApiError),
+    #[error("the store throttled the request: {0}")]
+    Throttled(String),
+    #[error("store failure: {0}")]
+    Backend(String),
+}
+
+impl From<StoreError> for ApiError {
+    /// The generic mapping; handlers name the resource in not-found and conflict messages first.
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => ApiError::NotFound("The scope does not exist.".into()),
+            StoreError::ScopeExists(id) => {
+                ApiError::Conflict(format!("The account already has a scope ({id}); an account can have one scope."))
+            }
+            StoreError::TokenMismatch => ApiError::Conflict(
+                "The clientToken was already used with a different request in the last 24 hours.".into(),
+            ),
+            StoreError::Contention => {
+                ApiError::Conflict("The scope is being changed by other requests; retry the request.".into())
+            }
+            StoreError::Rule(error) => error,
+            StoreError::Throttled(cause) => {
+                tracing::warn!(%cause, "store throttled");
+                ApiError::Throttling
+            }
+            StoreError::Backend(cause) => {
+                tracing::error!(%cause, "store failure");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+/// Persistence of Network Flow Monitor scopes.
+#[async_trait]
+pub trait ScopeStore: Send + Sync {
+    /// Creates `scope` unless its account has one; with `token`, records the token in the same
+    /// atomic write, or replays / refuses per the live token already recorded.
+    async fn create_scope(&self, scope: &Scope, token: Option<&TokenRecord>, now: i64) -> Result<CreateOutcome, StoreError>;
+
+    /// The account's scope, if it has one.
+    async fn get_scope(&self, account: &AccountId) -> Result<Option<Scope>, StoreError>;
+
+    /// Applies `changes` to the account's scope `scope_id` atomically against concurrent
+    /// writers, and returns the scope as written.
+    async fn update_scope(&self, account: &AccountId, scope_id: &str, changes: &TargetChanges) -> Result<Scope, StoreError>;
+
+    /// Deletes the account's scope `scope_id` (`NotFound` if that is not its scope).
+    async fn delete_scope(&self, account: &AccountId, scope_id: &str) -> Result<(), StoreError>;
+}
