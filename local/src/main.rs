@@ -1,1 +1,87 @@
-fn main() {}
+//! `cargo run --release --bin local-api`: the whole API on http://127.0.0.1:3000, no AWS needed.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use shared::App;
+use shared::identity::IdentityMode;
+use shared::store::ScopeStore;
+use shared::store::dynamodb::{DynamoStore, dynamodb_client};
+use shared::store::embedded::EmbeddedStore;
+
+/// Serves the scopes API (Network Flow Monitor, OpenSearch, Macie) locally. Callers act as the
+/// account in their access key ID when it is 12 digits, else as 123456789012.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    port: u16,
+    /// Embedded store file; it survives restarts.
+    #[arg(long, env = "DATA_FILE", default_value = ".data/local-api.redb")]
+    data: PathBuf,
+    /// Keep the embedded store in memory only.
+    #[arg(long)]
+    in_memory: bool,
+    /// Use DynamoDB at this endpoint (e.g. DynamoDB Local at http://127.0.0.1:8000) instead of
+    /// the embedded store.
+    #[arg(long, env = "DYNAMODB_ENDPOINT")]
+    dynamodb_endpoint: Option<String>,
+    /// DynamoDB table name.
+    #[arg(long, env = "TABLE_NAME", default_value = "scopes-api")]
+    table: String,
+    /// Create the DynamoDB table first if it does not exist.
+    #[arg(long)]
+    create_table: bool,
+    /// Region used in ARNs.
+    #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
+    region: String,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("local-api: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let (store, described): (Arc<dyn ScopeStore>, String) = match &args.dynamodb_endpoint {
+        Some(endpoint) => {
+            let (client, _) = dynamodb_client(Some(endpoint)).await;
+            let store = DynamoStore::new(client, &args.table);
+            if args.create_table {
+                store.create_table().await.map_err(|e| format!("creating table {}: {e}", args.table))?;
+            }
+            (Arc::new(store), format!("DynamoDB table {} at {endpoint}", args.table))
+        }
+        None if args.in_memory => {
+            (Arc::new(EmbeddedStore::in_memory().map_err(|e| e.to_string())?), "embedded, in memory".into())
+        }
+        None => {
+            let store = EmbeddedStore::open(&args.data).map_err(|e| e.to_string())?;
+            (Arc::new(store), format!("embedded, data in {}", args.data.display()))
+        }
+    };
+    let app = Arc::new(App::new(store, &args.region).with_identity(IdentityMode::Local));
+    let address = SocketAddr::new(args.host, args.port);
+    let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| format!("binding {address}: {e}"))?;
+    println!("scopes API listening on http://{address} (store: {described})");
+    local_api::serve(listener, app).await.map_err(|e| e.to_string())
+}

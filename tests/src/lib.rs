@@ -1,1 +1,147 @@
+//! Test harness: stores on both adapters, the local server in-process, SDK clients per tenant,
+//! and a raw HTTP client for what the SDKs cannot send.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use shared::App;
+use shared::identity::IdentityMode;
+use shared::store::ScopeStore;
+use shared::store::dynamodb::{DynamoStore, dynamodb_client};
+use shared::store::embedded::EmbeddedStore;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub const REGION: &str = "us-east-1";
+
+/// The two store adapters; every conformance and end-to-end test runs on both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    Embedded,
+    DynamoDb,
+}
+
+/// The DynamoDB Local endpoint that `make test` (scripts/test.sh) started. Without it the test
+/// fails: it is never skipped.
+pub fn dynamodb_endpoint() -> String {
+    std::env::var("DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
+        panic!("DYNAMODB_ENDPOINT is not set: run the tests with `make test`, which starts DynamoDB Local")
+    })
+}
+
+/// A DynamoDB store on a fresh table of DynamoDB Local.
+pub async fn dynamo_store() -> DynamoStore {
+    let (client, _) = dynamodb_client(Some(&dynamodb_endpoint())).await;
+    let store = DynamoStore::new(client, format!("test-{}", uuid::Uuid::new_v4()));
+    store.create_table().await.unwrap_or_else(|e| panic!("creating a table on DynamoDB Local: {e}"));
+    store
+}
+
+/// A fresh store of the given kind (the embedded one in memory).
+pub async fn store(kind: StoreKind) -> Arc<dyn ScopeStore> {
+    match kind {
+        StoreKind::Embedded => Arc::new(EmbeddedStore::in_memory().expect("in-memory redb")),
+        StoreKind::DynamoDb => Arc::new(dynamo_store().await),
+    }
+}
+
+/// The local server, serving on an ephemeral loopback port for the life of the test runtime.
+pub struct TestServer {
+    pub addr: SocketAddr,
+}
+
+impl TestServer {
+    pub async fn start(store: Arc<dyn ScopeStore>) -> Self {
+        let app = Arc::new(App::new(store, REGION).with_identity(IdentityMode::Local));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        tokio::spawn(local_api::serve(listener, app));
+        Self { addr }
+    }
+
+    /// A server on a fresh store of `kind`.
+    pub async fn on(kind: StoreKind) -> Self {
+        Self::start(store(kind).await).await
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The real AWS SDK client for Network Flow Monitor, acting as `account` (its access key).
+    pub fn nfm(&self, account: &str) -> aws_sdk_networkflowmonitor::Client {
+        let config = aws_sdk_networkflowmonitor::Config::builder()
+            .behavior_version(aws_sdk_networkflowmonitor::config::BehaviorVersion::latest())
+            .region(aws_sdk_networkflowmonitor::config::Region::new(REGION))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_networkflowmonitor::config::Credentials::new(
+                account, "secret", None, None, "tests",
+            ))
+            .build();
+        aws_sdk_networkflowmonitor::Client::from_conf(config)
+    }
+
+    /// Sends one raw HTTP/1.1 request (for bodies the SDKs cannot produce).
+    pub async fn raw(&self, method: &str, path: &str, body: &[u8]) -> RawResponse {
+        let mut stream = tokio::net::TcpStream::connect(self.addr).await.expect("connect");
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.addr,
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await.expect("write head");
+        // The server may answer (and close) before reading a large body; that is fine.
+        let _ = stream.write_all(body).await;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.expect("read response");
+        RawResponse::parse(&raw)
+    }
+}
+
+/// A parsed HTTP/1.1 response.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawResponse {
+    fn parse(raw: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(raw);
+        let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
+        let mut lines = head.lines();
+        let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status");
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        Self { status, headers, body: body.to_owned() }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Defines each listed `async fn name(kind: StoreKind)` as two tests, one per store adapter.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name($crate::StoreKind::Embedded).await
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name($crate::StoreKind::DynamoDb).await
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,61 @@
+//! The local API server: every operation on one port, routed by the shared route table to the
+//! same handlers the Lambda functions run.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use shared::api::{ApiRequest, ApiResponse, MAX_BODY_BYTES, dispatch, new_request_id};
+use shared::identity::local_caller;
+use shared::routes::match_route;
+use shared::{ApiError, App};
+
+/// The whole API as an axum router: one fallback handler, routed by [`shared::ROUTES`].
+pub fn router(app: Arc<App>) -> Router {
+    Router::new().fallback(handle).with_state(app)
+}
+
+/// Serves the API on `listener` until the process is interrupted.
+pub async fn serve(listener: tokio::net::TcpListener, app: Arc<App>) -> std::io::Result<()> {
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
+    let request_id = new_request_id();
+    let (parts, body) = request.into_parts();
+    let response = match match_route(parts.method.as_str(), parts.uri.path()) {
+        Err(error) => ApiResponse::error(&error, None, request_id),
+        Ok((operation, path_params)) => match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+            Err(_) => {
+                let error = ApiError::validation(format!("The request body is larger than {MAX_BODY_BYTES} bytes"));
+                ApiResponse::error(&error, Some(operation.service()), request_id)
+            }
+            Ok(bytes) => {
+                let authorization = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
+                let request = ApiRequest {
+                    request_id,
+                    caller: Some(local_caller(authorization)),
+                    path_params,
+                    query: ApiRequest::parse_query(parts.uri.query()),
+                    body: bytes.to_vec(),
+                };
+                dispatch(&app, operation, request).await
+            }
+        },
+    };
+    let mut builder = Response::builder().status(response.status);
+    for (name, value) in response.headers() {
+        builder = builder.header(name, value);
+    }
+    builder.body(Body::from(response.body)).unwrap_or_else(|_| {
+        let mut fallback = Response::new(Body::from(ApiError::Internal.body()));
+        *fallback.status_mut() = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+        fallback
+    })
+}
