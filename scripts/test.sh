@@ -23,3 +23,8 @@ echo "DynamoDB Local is up on 127.0.0.1:$port"
 
 export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
 cargo test --workspace --locked "$@"
+
+# With no arguments (the whole run), also the README's AWS CLI session, verbatim.
+if [ $# -eq 0 ]; then
+  scripts/readme-cli.sh
+fi

@@ -1,0 +1,76 @@
+//! `template.yaml` declares exactly the routes and functions of the shared route table.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_yaml::Value;
+use shared::{Operation, ROUTES};
+
+fn template() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
+    let text = std::fs::read_to_string(&path).expect("template.yaml");
+    serde_yaml::from_str(&text).expect("template.yaml is YAML")
+}
+
+fn functions(template: &Value) -> Vec<(String, &Value)> {
+    template["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+        .map(|(id, r)| (id.as_str().expect("logical id").to_owned(), r))
+        .collect()
+}
+
+#[test]
+fn template_routes_are_exactly_the_route_table() {
+    let template = template();
+    let mut declared = BTreeSet::new();
+    for (id, function) in functions(&template) {
+        let binary = function["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or_else(|| panic!("{id}: no Binary"));
+        assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda", "{id}");
+        let events = function["Properties"]["Events"].as_mapping().unwrap_or_else(|| panic!("{id}: no Events"));
+        for (_, event) in events {
+            assert_eq!(event["Type"], "HttpApi", "{id}: every route is on the HTTP API");
+            let props = &event["Properties"];
+            let method = props["Method"].as_str().expect("Method").to_ascii_uppercase();
+            let path = props["Path"].as_str().expect("Path").to_owned();
+            assert!(declared.insert((binary.to_owned(), method, path)), "{id}: route declared twice");
+        }
+    }
+    let expected: BTreeSet<_> =
+        ROUTES.iter().map(|r| (r.operation.function_name(), r.method.to_owned(), r.path.to_owned())).collect();
+    assert_eq!(declared, expected);
+}
+
+#[test]
+fn every_operation_has_its_function_crate_and_logical_id() {
+    let template = template();
+    let ids: BTreeSet<String> = functions(&template).into_iter().map(|(id, _)| id).collect();
+    for op in Operation::ALL {
+        assert!(ids.contains(&format!("{}Function", op.name())), "{} has no function in template.yaml", op.name());
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../functions/{}/Cargo.toml", op.function_name()));
+        assert!(manifest.exists(), "{} has no crate at {}", op.name(), manifest.display());
+    }
+    assert_eq!(ids.len(), Operation::ALL.len(), "a function in template.yaml serves no operation");
+}
+
+#[test]
+fn every_route_requires_iam_and_the_table_keeps_its_data() {
+    let template = template();
+    let api = &template["Resources"]["Api"];
+    assert_eq!(api["Type"], "AWS::Serverless::HttpApi");
+    assert_eq!(api["Properties"]["Auth"]["DefaultAuthorizer"], "AWS_IAM");
+    assert_eq!(api["Properties"]["Auth"]["EnableIamAuthorizer"], true);
+    for (id, function) in functions(&template) {
+        for (_, event) in function["Properties"]["Events"].as_mapping().expect("Events") {
+            let auth = &event["Properties"]["Auth"]["Authorizer"];
+            assert!(auth.is_null() || auth == "AWS_IAM", "{id} overrides the IAM authoriser");
+        }
+    }
+    let table = &template["Resources"]["Table"];
+    assert_eq!(table["DeletionPolicy"], "Retain");
+    assert_eq!(table["Properties"]["BillingMode"], "PAY_PER_REQUEST");
+    assert_eq!(table["Properties"]["TimeToLiveSpecification"]["AttributeName"], shared::store::dynamodb::TTL_ATTRIBUTE);
+    assert_eq!(table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
+}
