@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use shared::App;
 use shared::identity::IdentityMode;
 use shared::store::ScopeStore;
@@ -17,6 +17,8 @@ use shared::store::embedded::EmbeddedStore;
 #[derive(Parser)]
 #[command(version)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Address to listen on.
     #[arg(long, env = "HOST", default_value = "127.0.0.1")]
     host: IpAddr,
@@ -44,6 +46,13 @@ struct Args {
     region: String,
 }
 
+#[derive(Subcommand)]
+enum Command {
+    /// Create the DynamoDB table (at --dynamodb-endpoint, else in the AWS account of the
+    /// environment) if it does not exist, then exit.
+    CreateTable,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -62,9 +71,15 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
+    if let Some(Command::CreateTable) = args.command {
+        let (client, _) = dynamodb_client(args.dynamodb_endpoint.as_deref(), Some(&args.region)).await;
+        DynamoStore::new(client, &args.table).create_table().await.map_err(|e| format!("creating table {}: {e}", args.table))?;
+        println!("table {} is ready", args.table);
+        return Ok(());
+    }
     let (store, described): (Arc<dyn ScopeStore>, String) = match &args.dynamodb_endpoint {
         Some(endpoint) => {
-            let (client, _) = dynamodb_client(Some(endpoint)).await;
+            let (client, _) = dynamodb_client(Some(endpoint), Some(&args.region)).await;
             let store = DynamoStore::new(client, &args.table);
             if args.create_table {
                 store.create_table().await.map_err(|e| format!("creating table {}: {e}", args.table))?;

@@ -37,7 +37,7 @@ impl App {
     pub async fn from_env() -> Result<Self, ConfigError> {
         let table = std::env::var("TABLE_NAME").map_err(|_| ConfigError::Missing("TABLE_NAME"))?;
         let endpoint = std::env::var("DYNAMODB_ENDPOINT").ok().filter(|e| !e.is_empty());
-        let (client, region) = dynamodb_client(endpoint.as_deref()).await;
+        let (client, region) = dynamodb_client(endpoint.as_deref(), None).await;
         let store = DynamoStore::new(client, table);
         Ok(Self::new(Arc::new(store), region).with_identity(IdentityMode::from_env()))
     }

@@ -30,7 +30,7 @@ pub fn dynamodb_endpoint() -> String {
 
 /// A DynamoDB store on a fresh table of DynamoDB Local.
 pub async fn dynamo_store() -> DynamoStore {
-    let (client, _) = dynamodb_client(Some(&dynamodb_endpoint())).await;
+    let (client, _) = dynamodb_client(Some(&dynamodb_endpoint()), Some(REGION)).await;
     let store = DynamoStore::new(client, format!("test-{}", uuid::Uuid::new_v4()));
     store.create_table().await.unwrap_or_else(|e| panic!("creating a table on DynamoDB Local: {e}"));
     store

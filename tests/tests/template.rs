@@ -44,6 +44,27 @@ fn template_routes_are_exactly_the_route_table() {
 }
 
 #[test]
+fn cargo_lambda_watch_routes_are_exactly_the_route_table() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let manifest: toml::Table = std::fs::read_to_string(&path).expect("Cargo.toml").parse().expect("TOML");
+    let watch = &manifest["workspace"]["metadata"]["lambda"]["watch"];
+    let mut declared = BTreeSet::new();
+    for route in watch["router"].as_array().expect("a router list") {
+        let function = route["function"].as_str().expect("function").to_owned();
+        let path = route["path"].as_str().expect("path").to_owned();
+        for method in route["methods"].as_array().expect("methods") {
+            let method = method.as_str().expect("method").to_owned();
+            assert!(declared.insert((function.clone(), method, path.clone())), "route declared twice");
+        }
+    }
+    let expected: BTreeSet<_> =
+        ROUTES.iter().map(|r| (r.operation.function_name(), r.method.to_owned(), r.path.to_owned())).collect();
+    assert_eq!(declared, expected);
+    assert_eq!(watch["invoke_port"].as_integer(), Some(9000));
+    assert_eq!(watch["env"]["IDENTITY_MODE"].as_str(), Some("local"), "the dev loop switches local identity on");
+}
+
+#[test]
 fn every_operation_has_its_function_crate_and_logical_id() {
     let template = template();
     let ids: BTreeSet<String> = functions(&template).into_iter().map(|(id, _)| id).collect();

@@ -37,11 +37,14 @@ pub const TTL_ATTRIBUTE: &str = "expiresAt";
 const SCOPE_SK: &str = "SCOPE";
 
 /// Builds a DynamoDB client from the AWS environment, at `endpoint` if given (DynamoDB Local),
-/// and returns it with the Region in force (`us-east-1` if none is configured). Against a
-/// loopback endpoint with no credentials in the environment, dummy ones are used: DynamoDB
-/// Local accepts any.
-pub async fn dynamodb_client(endpoint: Option<&str>) -> (Client, String) {
+/// in `region` if given, and returns it with the Region in force (`us-east-1` if none is
+/// configured). Against a loopback endpoint with no credentials in the environment, dummy ones
+/// are used: DynamoDB Local accepts any.
+pub async fn dynamodb_client(endpoint: Option<&str>, region: Option<&str>) -> (Client, String) {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region.to_owned()));
+    }
     if let Some(endpoint) = endpoint {
         loader = loader.endpoint_url(endpoint);
         let loopback = ["://localhost", "://127.", "://[::1]"].iter().any(|h| endpoint.contains(h));
