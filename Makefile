@@ -1,4 +1,4 @@
-.PHONY: run test lint build
+.PHONY: run test lint build dev
 run: ## serve the whole API on http://127.0.0.1:3000 with the embedded store
 	cargo run --release --bin local-api
 
@@ -11,3 +11,6 @@ lint:
 
 build: ## release build of every function and the local server
 	cargo build --release --workspace --locked
+
+dev: ## DynamoDB Local + the table + `cargo lambda watch` on http://127.0.0.1:9000
+	scripts/dev.sh
