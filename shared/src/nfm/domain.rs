@@ -18,12 +18,13 @@ pub const MAX_TAGS: usize = 200;
 
 static REGION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[0-9]{1,2}$",
+        r"^([a-z]{2}(-gov|-iso[a-z]?)?|eusc-[a-z]{2})-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[0-9]{1,2}$",
     )
     .unwrap_or_else(|_| unreachable!("the region pattern is a valid regex"))
 });
 
-/// An AWS Region name such as `us-east-1`, `eu-central-2` or `us-gov-west-1`.
+/// An AWS Region name such as `us-east-1`, `eu-central-2`, `us-gov-west-1` or `eusc-de-east-1`
+/// (the European Sovereign Cloud, whose names have a two-part prefix).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Region(String);
 
@@ -308,10 +309,14 @@ mod tests {
 
     #[test]
     fn regions_look_like_aws_regions() {
-        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-4", "cn-north-1", "me-central-1"] {
+        let partitions = ["eusc-de-east-1", "us-isob-east-1", "eu-isoe-west-1", "us-isof-south-1"];
+        let ok = ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-4", "cn-north-1", "me-central-1"];
+        for ok in ok.into_iter().chain(partitions) {
             assert!(Region::parse(ok).is_some(), "{ok}");
         }
-        for bad in ["us-east", "US-EAST-1", "useast1", "us-east-123", "", "us-middle-1", " us-east-1"] {
+        let pseudo = ["eusc-east-1", "aws-global"];
+        let bad = ["us-east", "US-EAST-1", "useast1", "us-east-123", "", "us-middle-1", " us-east-1"];
+        for bad in bad.into_iter().chain(pseudo) {
             assert!(Region::parse(bad).is_none(), "{bad}");
         }
     }

@@ -127,8 +127,9 @@ fn scope_from_item(account: &AccountId, item: &Item) -> Result<Scope, StoreError
     })
 }
 
-/// Throttling becomes [`StoreError::Throttled`]; anything else is a backend failure with its
-/// full context (logged, never sent to the caller).
+/// Throttling becomes [`StoreError::Throttled`]; a write that met a running transaction on its
+/// item, [`StoreError::Contention`] (409, retry); anything else is a backend failure with its full
+/// context (logged, never sent to the caller).
 fn classify<E, R>(err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -139,6 +140,7 @@ where
         Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded") => {
             StoreError::Throttled(context)
         }
+        Some("TransactionConflictException") => StoreError::Contention,
         _ => StoreError::Backend(context),
     }
 }
@@ -343,6 +345,8 @@ impl ScopeStore for DynamoStore {
                         current = mine(e.item().map(|item| scope_from_item(account, item)).transpose()?)?;
                         backoff(attempt).await;
                     }
+                    // A CreateScope transaction (a token replay) holds the item: try again.
+                    Some(UpdateItemError::TransactionConflictException(_)) => backoff(attempt).await,
                     _ => return Err(classify(err)),
                 },
             }

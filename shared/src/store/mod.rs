@@ -40,7 +40,8 @@ pub struct TokenRecord {
     pub fingerprint: String,
     /// The response body the first request answered, replayed verbatim.
     pub response: String,
-    /// Epoch seconds after which the token is forgotten (also the DynamoDB TTL attribute).
+    /// Epoch seconds from which the token is forgotten: live while `now < expires_at` (also the
+    /// DynamoDB TTL attribute, so DynamoDB deletes it some time later).
     pub expires_at: i64,
 }
 
