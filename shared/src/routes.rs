@@ -33,13 +33,13 @@ pub struct Route {
     pub path: &'static str,
 }
 
-/// All routes, in the order the API reference lists them.
+/// All routes, one per operation.
 pub const ROUTES: &[Route] = &[
-    Route { operation: Operation::CreateScope, method: "POST", path: "/scopes" },
-    Route { operation: Operation::UpdateScope, method: "PATCH", path: "/scopes/{scopeId}" },
-    Route { operation: Operation::GetScope, method: "GET", path: "/scopes/{scopeId}" },
-    Route { operation: Operation::ListScopes, method: "GET", path: "/scopes" },
-    Route { operation: Operation::DeleteScope, method: "DELETE", path: "/scopes/{scopeId}" },
+    Operation::CreateScope.route(),
+    Operation::UpdateScope.route(),
+    Operation::GetScope.route(),
+    Operation::ListScopes.route(),
+    Operation::DeleteScope.route(),
 ];
 
 impl Operation {
@@ -84,9 +84,16 @@ impl Operation {
         }
     }
 
-    pub fn route(self) -> &'static Route {
-        // Every operation has exactly one route; the unit test below holds that.
-        ROUTES.iter().find(|r| r.operation == self).unwrap_or(&ROUTES[0])
+    /// The operation's method and path template.
+    pub const fn route(self) -> Route {
+        let (method, path) = match self {
+            Operation::CreateScope => ("POST", "/scopes"),
+            Operation::UpdateScope => ("PATCH", "/scopes/{scopeId}"),
+            Operation::GetScope => ("GET", "/scopes/{scopeId}"),
+            Operation::ListScopes => ("GET", "/scopes"),
+            Operation::DeleteScope => ("DELETE", "/scopes/{scopeId}"),
+        };
+        Route { operation: self, method, path }
     }
 }
 
