@@ -22,7 +22,7 @@ ddb_pid=$!
 dev_pid=""
 cleanup() {
   kill -- -"$ddb_pid" 2>/dev/null || true
-  [ -n "$dev_pid" ] && { kill -- -"$dev_pid" 2>/dev/null || true; }
+  if [ -n "$dev_pid" ]; then kill -- -"$dev_pid" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 if ! wait_port "$port" 120; then

@@ -32,8 +32,14 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let response = match match_route(parts.method.as_str(), parts.uri.path()) {
         Err(error) => ApiResponse::error(&error, None, request_id),
         Ok((operation, path_params)) => match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-            Err(_) => {
-                let error = ApiError::validation(format!("The request body is larger than {MAX_BODY_BYTES} bytes"));
+            Err(err) => {
+                let too_large =
+                    std::error::Error::source(&err).is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
+                let error = if too_large {
+                    ApiError::validation(format!("The request body is larger than {MAX_BODY_BYTES} bytes"))
+                } else {
+                    ApiError::validation(format!("The request body could not be read: {err}"))
+                };
                 ApiResponse::error(&error, Some(operation.service()), request_id)
             }
             Ok(bytes) => {

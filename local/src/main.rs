@@ -56,9 +56,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let args = Args::parse();
     match run(args).await {
@@ -73,7 +71,10 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<(), String> {
     if let Some(Command::CreateTable) = args.command {
         let (client, _) = dynamodb_client(args.dynamodb_endpoint.as_deref(), Some(&args.region)).await;
-        DynamoStore::new(client, &args.table).create_table().await.map_err(|e| format!("creating table {}: {e}", args.table))?;
+        DynamoStore::new(client, &args.table)
+            .create_table()
+            .await
+            .map_err(|e| format!("creating table {}: {e}", args.table))?;
         println!("table {} is ready", args.table);
         return Ok(());
     }

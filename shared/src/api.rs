@@ -68,7 +68,8 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             ApiError::validation(format!("{path}: {}", without_position(&inner)))
         }
     })?;
-    de.end().map_err(|e| ApiError::validation(format!("The request body is not valid JSON: {}", without_position(&e))))?;
+    de.end()
+        .map_err(|e| ApiError::validation(format!("The request body is not valid JSON: {}", without_position(&e))))?;
     Ok(value)
 }
 

@@ -59,7 +59,9 @@ pub fn local_caller(authorization: Option<&str>) -> AccountId {
 
 /// The error for a request that reached a function without an authorised identity.
 pub fn missing_identity() -> ApiError {
-    ApiError::AccessDenied("The request has no authorised AWS identity: call the API with SigV4-signed requests.".into())
+    ApiError::AccessDenied(
+        "The request has no authorised AWS identity: call the API with SigV4-signed requests.".into(),
+    )
 }
 
 #[cfg(test)]

@@ -115,8 +115,9 @@ impl PathParams {
 impl Route {
     /// Matches a raw (percent-encoded) path against this route's template. With
     /// `allow_prefix`, leading segments before the template (an API Gateway stage, a base path)
-    /// are ignored.
-    pub fn match_path(&self, raw_path: &str, allow_prefix: bool) -> Option<Result<PathParams, ApiError>> {
+    /// are ignored. Labels are percent-decoded; bytes that are not UTF-8 become U+FFFD, so such
+    /// an ID is simply one that exists nowhere.
+    pub fn match_path(&self, raw_path: &str, allow_prefix: bool) -> Option<PathParams> {
         let template: Vec<&str> = self.path.trim_start_matches('/').split('/').collect();
         let segments: Vec<&str> = raw_path.trim_start_matches('/').split('/').collect();
         if segments.len() < template.len() || (!allow_prefix && segments.len() != template.len()) {
@@ -126,19 +127,12 @@ impl Route {
         let mut params = Vec::new();
         for (want, got) in template.iter().zip(tail) {
             match want.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
-                Some(label) => match percent_decode_str(got).decode_utf8() {
-                    Ok(value) => params.push((label, value.into_owned())),
-                    Err(_) => {
-                        return Some(Err(ApiError::validation(format!(
-                            "{label}: the path segment is not valid UTF-8 once percent-decoded"
-                        ))));
-                    }
-                },
+                Some(label) => params.push((label, percent_decode_str(got).decode_utf8_lossy().into_owned())),
                 None if want == got => {}
                 None => return None,
             }
         }
-        Some(Ok(PathParams(params)))
+        Some(PathParams(params))
     }
 }
 
@@ -146,7 +140,7 @@ impl Route {
 pub fn match_route(method: &str, raw_path: &str) -> Result<(Operation, PathParams), ApiError> {
     for route in ROUTES.iter().filter(|r| r.method.eq_ignore_ascii_case(method)) {
         if let Some(params) = route.match_path(raw_path, false) {
-            return Ok((route.operation, params?));
+            return Ok((route.operation, params));
         }
     }
     Err(ApiError::UnknownOperation(format!("No operation serves {method} {raw_path}")))
@@ -177,6 +171,7 @@ mod tests {
         assert_eq!(match_route("GET", "/scopes").unwrap().0, Operation::ListScopes);
         assert_eq!(match_route("POST", "/scopes").unwrap().0, Operation::CreateScope);
         assert_eq!(match_route("GET", "/scopes/").unwrap().1.get("scopeId"), "");
+        assert_eq!(match_route("GET", "/scopes/%FF%FE").unwrap().1.get("scopeId"), "\u{FFFD}\u{FFFD}");
         assert!(matches!(match_route("PUT", "/scopes"), Err(ApiError::UnknownOperation(_))));
         assert!(matches!(match_route("GET", "/scopes/a/b"), Err(ApiError::UnknownOperation(_))));
         assert!(matches!(match_route("GET", "/nope"), Err(ApiError::UnknownOperation(_))));
@@ -186,7 +181,7 @@ mod tests {
     fn a_stage_prefix_is_ignored_only_when_allowed() {
         let route = Operation::GetScope.route();
         assert!(route.match_path("/prod/scopes/s1", false).is_none());
-        let params = route.match_path("/prod/scopes/s1", true).unwrap().unwrap();
+        let params = route.match_path("/prod/scopes/s1", true).unwrap();
         assert_eq!(params.get("scopeId"), "s1");
     }
 

@@ -102,20 +102,13 @@ fn new_token() -> String {
 }
 
 /// The record CreateScope writes for `scope` with `token`: the fingerprint of its request and
-/// the response body naming its scope ID.
+/// the scope's ID.
 fn token_for(token: &str, scope: &Scope, now: i64) -> TokenRecord {
     let request = NewScope { targets: scope.targets.clone(), tags: scope.tags.clone(), client_token: None };
-    let response = serde_json::json!({
-        "scopeId": scope.scope_id,
-        "status": "SUCCEEDED",
-        "scopeArn": format!("arn:aws:networkflowmonitor:us-east-1:{}:scope/{}", scope.account, scope.scope_id),
-        "tags": scope.tags.as_map(),
-    })
-    .to_string();
     TokenRecord {
         token: token.to_owned(),
         fingerprint: request.fingerprint(),
-        response,
+        scope_id: scope.scope_id.clone(),
         expires_at: now + TOKEN_TTL_SECONDS,
     }
 }
@@ -143,10 +136,10 @@ fn assert_created(outcome: &Result<CreateOutcome, StoreError>) {
 }
 
 #[track_caller]
-fn assert_replayed(outcome: &Result<CreateOutcome, StoreError>, response: &str) {
+fn assert_replayed(outcome: &Result<CreateOutcome, StoreError>, first_scope_id: &str) {
     match outcome {
-        Ok(CreateOutcome::Replayed(replayed)) => assert_eq!(replayed, response, "the replayed response"),
-        other => panic!("expected Replayed({response}), got {other:?}"),
+        Ok(CreateOutcome::Replayed(replayed)) => assert_eq!(replayed, first_scope_id, "the replayed scope"),
+        other => panic!("expected Replayed({first_scope_id}), got {other:?}"),
     }
 }
 
@@ -252,9 +245,9 @@ async fn token_replays_the_first_response_after_update_and_delete(kind: StoreKin
     // A retry generates a new scope ID and so a new response; the first response comes back.
     let retry = retry_of(&first);
     let retry_record = token_for(&token, &retry, t0 + 1);
-    assert_ne!(retry_record.response, record.response);
+    assert_ne!(retry_record.scope_id, record.scope_id);
     assert_eq!(retry_record.fingerprint, record.fingerprint);
-    assert_replayed(&store.create_scope(&retry, Some(&retry_record), t0 + 1).await, &record.response);
+    assert_replayed(&store.create_scope(&retry, Some(&retry_record), t0 + 1).await, &record.scope_id);
     assert_eq!(get(&store, &a).await, Some(first.clone()), "a replay writes nothing");
 
     // After the scope changed.
@@ -263,7 +256,7 @@ async fn token_replays_the_first_response_after_update_and_delete(kind: StoreKin
     let retry = retry_of(&first);
     assert_replayed(
         &store.create_scope(&retry, Some(&token_for(&token, &retry, t0 + 2)), t0 + 2).await,
-        &record.response,
+        &record.scope_id,
     );
     assert_eq!(get(&store, &a).await, Some(updated), "a replay after an update writes nothing");
 
@@ -271,7 +264,7 @@ async fn token_replays_the_first_response_after_update_and_delete(kind: StoreKin
     store.delete_scope(&a, &first.scope_id).await.expect("delete");
     let retry = retry_of(&first);
     let late = t0 + TOKEN_TTL_SECONDS - 1;
-    assert_replayed(&store.create_scope(&retry, Some(&token_for(&token, &retry, late)), late).await, &record.response);
+    assert_replayed(&store.create_scope(&retry, Some(&token_for(&token, &retry, late)), late).await, &record.scope_id);
     assert_eq!(get(&store, &a).await, None, "a replay after delete must not create a scope");
 }
 
@@ -328,7 +321,7 @@ async fn failed_create_does_not_record_its_token(kind: StoreKind) {
     let retry = retry_of(&different);
     assert_replayed(
         &store.create_scope(&retry, Some(&token_for(&token, &retry, t0 + 2)), t0 + 2).await,
-        &record.response,
+        &record.scope_id,
     );
 }
 
@@ -350,7 +343,7 @@ async fn expired_token_is_ignored(kind: StoreKind) {
     let retry = retry_of(&first);
     assert_replayed(
         &store.create_scope(&retry, Some(&token_for(&token, &retry, before)), before).await,
-        &first_record.response,
+        &first_record.scope_id,
     );
     assert_eq!(get(&store, &a).await, None);
 
@@ -363,7 +356,7 @@ async fn expired_token_is_ignored(kind: StoreKind) {
     let retry = retry_of(&different);
     assert_replayed(
         &store.create_scope(&retry, Some(&token_for(&token, &retry, after)), after).await,
-        &record.response,
+        &record.scope_id,
     );
     let old_request = retry_of(&first);
     assert_token_mismatch(
@@ -396,12 +389,12 @@ async fn tokens_are_per_account(kind: StoreKind) {
     let retry_a = retry_of(&scope_a);
     assert_replayed(
         &store.create_scope(&retry_a, Some(&token_for(&token, &retry_a, t0)), t0).await,
-        &record_a.response,
+        &record_a.scope_id,
     );
     let retry_b = retry_of(&scope_b);
     assert_replayed(
         &store.create_scope(&retry_b, Some(&token_for(&token, &retry_b, t0)), t0).await,
-        &record_b.response,
+        &record_b.scope_id,
     );
 
     // A third account sending A's exact request with A's token gets a new scope of its own, not A's response.
@@ -444,7 +437,7 @@ async fn concurrent_creates_with_one_token_create_one_scope(kind: StoreKind) {
     let (winner, winner_record, _) = winners[0];
     for (scope, _, outcome) in &results {
         if scope.scope_id != winner.scope_id {
-            assert_replayed(outcome, &winner_record.response);
+            assert_replayed(outcome, &winner_record.scope_id);
         }
     }
     assert_eq!(get(&store, &a).await, Some(winner.clone()), "the stored scope is the winner's");
@@ -640,7 +633,7 @@ async fn concurrent_replays_and_updates(kind: StoreKind) {
     let updates = join_all(updates).await;
 
     for outcome in &replays {
-        assert_replayed(outcome, &record.response);
+        assert_replayed(outcome, &record.scope_id);
     }
     let mut expected = keys_of(&scope.targets);
     let mut successes = 0;
@@ -858,7 +851,7 @@ async fn embedded_store_survives_reopening() {
     let retry = retry_of(&scope_a);
     assert_replayed(
         &store.create_scope(&retry, Some(&token_for(&token, &retry, t0 + 1)), t0 + 1).await,
-        &record_a.response,
+        &record_a.scope_id,
     );
     let different = scope_with(&a, targets(0..1), Tags::default());
     assert_token_mismatch(&store.create_scope(&different, Some(&token_for(&token, &different, t0 + 1)), t0 + 1).await);

@@ -29,7 +29,11 @@ async fn list_scopes_head(sign_for_execute_api: bool) -> String {
         .region(aws_sdk_networkflowmonitor::config::Region::new("eu-west-1"))
         .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_networkflowmonitor::config::Credentials::new(
-            "AKIDEXAMPLE", "secret", None, None, "test",
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "test",
         ));
     if sign_for_execute_api {
         config = config.interceptor(execute_api_signing::SignForExecuteApi);

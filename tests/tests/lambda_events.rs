@@ -9,7 +9,7 @@ use lambda_http::Body;
 use lambda_http::http::Response;
 use serde_json::Value;
 use shared::identity::{AccountId, IdentityMode};
-use shared::nfm::domain::{TargetSet, Tags};
+use shared::nfm::domain::{Tags, TargetSet};
 use shared::store::embedded::EmbeddedStore;
 use shared::store::{Scope, ScopeStore};
 use shared::{App, Operation, lambda};
@@ -74,7 +74,10 @@ async fn each_event_runs_to_its_expected_answer_under_iam_identity() {
 
     let (status, body, _) = invoke(&app, Operation::ListScopes, &event_text(Operation::ListScopes)).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["scopes"], serde_json::json!([{"scopeId": SEEDED_SCOPE, "status": "SUCCEEDED", "scopeArn": seeded_arn}]));
+    assert_eq!(
+        body["scopes"],
+        serde_json::json!([{"scopeId": SEEDED_SCOPE, "status": "SUCCEEDED", "scopeArn": seeded_arn}])
+    );
 
     let (status, body, _) = invoke(&app, Operation::UpdateScope, &event_text(Operation::UpdateScope)).await;
     assert_eq!(status, 200, "{body}");
@@ -82,8 +85,12 @@ async fn each_event_runs_to_its_expected_answer_under_iam_identity() {
 
     let (status, body, _) = invoke(&app, Operation::GetScope, &event_text(Operation::GetScope)).await;
     assert_eq!(status, 200, "{body}");
-    let accounts: Vec<&str> =
-        body["targets"].as_array().unwrap().iter().map(|t| t["targetIdentifier"]["targetId"]["accountId"].as_str().unwrap()).collect();
+    let accounts: Vec<&str> = body["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["targetIdentifier"]["targetId"]["accountId"].as_str().unwrap())
+        .collect();
     assert_eq!(accounts, ["444444444444", "666666666666"], "the update event added one target and removed one");
 
     let (status, body, _) = invoke(&app, Operation::DeleteScope, &event_text(Operation::DeleteScope)).await;

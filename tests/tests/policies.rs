@@ -104,7 +104,14 @@ impl Harness {
         Self { app: App::new(Arc::new(recording), REGION), recorder, setup: App::new(Arc::new(plain), REGION) }
     }
 
-    async fn call(&self, app: &App, operation: Operation, account: &str, scope_id: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    async fn call(
+        &self,
+        app: &App,
+        operation: Operation,
+        account: &str,
+        scope_id: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         let request = ApiRequest {
             request_id: "policy-test".into(),
             caller: AccountId::parse(account),
@@ -117,7 +124,8 @@ impl Harness {
     }
 
     async fn create(&self, account: &str) -> String {
-        let (status, body) = self.call(&self.setup, Operation::CreateScope, account, "", scope_body(account, None)).await;
+        let (status, body) =
+            self.call(&self.setup, Operation::CreateScope, account, "", scope_body(account, None)).await;
         assert_eq!(status, 200, "{body}");
         body["scopeId"].as_str().unwrap().to_owned()
     }
@@ -148,9 +156,15 @@ async fn each_function_policy_grants_exactly_the_actions_its_code_calls() {
     let mut statuses = Vec::new();
     statuses.push(h.call(&h.app, Operation::CreateScope, "100000000001", "", scope_body("100000000001", None)).await.0);
     statuses.push(h.call(&h.app, Operation::CreateScope, "100000000001", "", scope_body("100000000001", None)).await.0);
-    statuses.push(h.call(&h.app, Operation::CreateScope, "100000000002", "", scope_body("100000000002", Some(token))).await.0);
-    statuses.push(h.call(&h.app, Operation::CreateScope, "100000000002", "", scope_body("100000000002", Some(token))).await.0);
-    statuses.push(h.call(&h.app, Operation::CreateScope, "100000000002", "", scope_body("100000000009", Some(token))).await.0);
+    statuses.push(
+        h.call(&h.app, Operation::CreateScope, "100000000002", "", scope_body("100000000002", Some(token))).await.0,
+    );
+    statuses.push(
+        h.call(&h.app, Operation::CreateScope, "100000000002", "", scope_body("100000000002", Some(token))).await.0,
+    );
+    statuses.push(
+        h.call(&h.app, Operation::CreateScope, "100000000002", "", scope_body("100000000009", Some(token))).await.0,
+    );
     assert_eq!(statuses, [200, 409, 200, 200, 409]);
     assert_eq!(h.recorder.take(), template_actions(Operation::CreateScope), "CreateScope");
 

@@ -27,7 +27,8 @@ fn template_routes_are_exactly_the_route_table() {
     let template = template();
     let mut declared = BTreeSet::new();
     for (id, function) in functions(&template) {
-        let binary = function["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or_else(|| panic!("{id}: no Binary"));
+        let binary =
+            function["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or_else(|| panic!("{id}: no Binary"));
         assert_eq!(function["Metadata"]["BuildMethod"], "rust-cargolambda", "{id}");
         let events = function["Properties"]["Events"].as_mapping().unwrap_or_else(|| panic!("{id}: no Events"));
         for (_, event) in events {
@@ -70,7 +71,8 @@ fn every_operation_has_its_function_crate_and_logical_id() {
     let ids: BTreeSet<String> = functions(&template).into_iter().map(|(id, _)| id).collect();
     for op in Operation::ALL {
         assert!(ids.contains(&format!("{}Function", op.name())), "{} has no function in template.yaml", op.name());
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../functions/{}/Cargo.toml", op.function_name()));
+        let manifest =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../functions/{}/Cargo.toml", op.function_name()));
         assert!(manifest.exists(), "{} has no crate at {}", op.name(), manifest.display());
     }
     assert_eq!(ids.len(), Operation::ALL.len(), "a function in template.yaml serves no operation");

@@ -5,13 +5,16 @@
 //! `macie2`). Add [`SignForExecuteApi`] to a client's config and it signs for `execute-api`
 //! instead, in the client's Region:
 //!
-//! ```ignore
+//! ```no_run
+//! # async fn example(api_url: &str) {
 //! let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
 //! let config = aws_sdk_networkflowmonitor::config::Builder::from(&sdk)
 //!     .endpoint_url(api_url) // the stack's ApiUrl output, stage included
 //!     .interceptor(execute_api_signing::SignForExecuteApi)
 //!     .build();
 //! let nfm = aws_sdk_networkflowmonitor::Client::from_conf(config);
+//! # let _ = nfm;
+//! # }
 //! ```
 
 use aws_smithy_runtime_api::box_error::BoxError;

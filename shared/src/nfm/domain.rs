@@ -150,19 +150,14 @@ impl Tags {
         for (key, value) in &tags {
             let key_len = key.chars().count();
             if !(1..=128).contains(&key_len) {
-                return Err(ApiError::validation(format!(
-                    "{member}: key '{key}' must be from 1 to 128 characters"
-                )));
+                return Err(ApiError::validation(format!("{member}: key '{key}' must be from 1 to 128 characters")));
             }
-            if key.starts_with("aws:") {
-                return Err(ApiError::validation(format!(
-                    "{member}: key '{key}' uses the reserved prefix 'aws:'"
-                )));
+            // AWS reserves the prefix in any letter case.
+            if key.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case("aws:")) {
+                return Err(ApiError::validation(format!("{member}: key '{key}' uses the reserved prefix 'aws:'")));
             }
             if value.chars().count() > 256 {
-                return Err(ApiError::validation(format!(
-                    "{member}.{key}: the value must be at most 256 characters"
-                )));
+                return Err(ApiError::validation(format!("{member}.{key}: the value must be at most 256 characters")));
             }
         }
         Ok(Self(tags))
@@ -245,9 +240,7 @@ pub struct TargetChanges {
 impl TargetChanges {
     pub fn parse(input: UpdateScopeInput) -> Result<Self, ApiError> {
         if input.resources_to_add.is_none() && input.resources_to_delete.is_none() {
-            return Err(ApiError::validation(
-                "At least one of resourcesToAdd and resourcesToDelete must be present",
-            ));
+            return Err(ApiError::validation("At least one of resourcesToAdd and resourcesToDelete must be present"));
         }
         let parse = |member, list: Option<Vec<TargetResourceWire>>| match list {
             Some(items) => TargetSet::parse(member, &items),
@@ -335,19 +328,29 @@ mod tests {
     fn create_rejects_each_broken_constraint_with_its_path() {
         let msg = validation_message(create(serde_json::json!({"targets": []})));
         assert_eq!(msg, "targets: must have from 1 to 1000 items, found 0");
-        let msg = validation_message(create(serde_json::json!({"targets": [target("111111111111", "us-east-1"), target("111111111111", "us-east")]})));
+        let msg = validation_message(create(
+            serde_json::json!({"targets": [target("111111111111", "us-east-1"), target("111111111111", "us-east")]}),
+        ));
         assert_eq!(msg, "targets[1].region: 'us-east' is not a valid Region name");
         let msg = validation_message(create(serde_json::json!({"targets": [target("11111111111", "us-east-1")]})));
-        assert_eq!(msg, "targets[0].targetIdentifier.targetId.accountId: '11111111111' is not a 12-digit AWS account ID");
+        assert_eq!(
+            msg,
+            "targets[0].targetIdentifier.targetId.accountId: '11111111111' is not a 12-digit AWS account ID"
+        );
         let mut bad_type = target("111111111111", "us-east-1");
         bad_type["targetIdentifier"]["targetType"] = "ORG".into();
         assert!(validation_message(create(serde_json::json!({"targets": [bad_type]}))).contains("targetType"));
         let mut two_members = target("111111111111", "us-east-1");
         two_members["targetIdentifier"]["targetId"]["orgId"] = "o-1".into();
-        assert!(validation_message(create(serde_json::json!({"targets": [two_members]}))).contains("exactly one member"));
+        assert!(
+            validation_message(create(serde_json::json!({"targets": [two_members]}))).contains("exactly one member")
+        );
         let mut unknown_member = target("111111111111", "us-east-1");
         unknown_member["targetIdentifier"]["targetId"] = serde_json::json!({"orgId": "o-1"});
-        assert!(validation_message(create(serde_json::json!({"targets": [unknown_member]}))).contains("'orgId' is not a known member"));
+        assert!(
+            validation_message(create(serde_json::json!({"targets": [unknown_member]})))
+                .contains("'orgId' is not a known member")
+        );
         let too_many: Vec<_> = (0..1001).map(|i| target(&format!("{:012}", i), "us-east-1")).collect();
         assert!(validation_message(create(serde_json::json!({"targets": too_many}))).contains("found 1001"));
         assert!(validation_message(create(serde_json::json!({}))).contains("missing field `targets`"));
@@ -359,17 +362,30 @@ mod tests {
         let ok = vec![target("111111111111", "us-east-1")];
         let msg = validation_message(create(serde_json::json!({"targets": ok, "tags": {"aws:x": "1"}})));
         assert!(msg.contains("reserved prefix"));
+        assert!(
+            validation_message(create(serde_json::json!({"targets": ok, "tags": {"AwS:x": "1"}}))).contains("reserved")
+        );
+        assert!(create(serde_json::json!({"targets": ok, "tags": {"aws": "1", "awsx:y": "2", "é": "3"}})).is_ok());
         assert!(validation_message(create(serde_json::json!({"targets": ok, "tags": {"": "1"}}))).contains("1 to 128"));
         let long_key = "k".repeat(129);
         assert!(create(serde_json::json!({"targets": ok, "tags": {long_key: "1"}})).is_err());
         let long_value = "v".repeat(257);
         assert!(create(serde_json::json!({"targets": ok, "tags": {"k": long_value}})).is_err());
-        assert!(create(serde_json::json!({"targets": ok, "tags": {"k": "v".repeat(256), "é".repeat(128): ""}})).is_ok());
+        assert!(
+            create(serde_json::json!({"targets": ok, "tags": {"k": "v".repeat(256), "é".repeat(128): ""}})).is_ok()
+        );
         let many: BTreeMap<String, String> = (0..201).map(|i| (format!("k{i}"), String::new())).collect();
         assert!(validation_message(create(serde_json::json!({"targets": ok, "tags": many}))).contains("at most 200"));
         // The Rust SDK's tokens are not RFC 4122 UUIDs: the variant nibble is arbitrary.
-        assert!(create(serde_json::json!({"targets": ok, "clientToken": "9c3eb260-1b01-48d1-ddde-1113daede9ca"})).is_ok());
-        for bad in ["9C3EB260-1B01-48D1-DDDE-1113DAEDE9CA", "9c3eb2601b0148d1ddde1113daede9ca", "x", "9c3eb260-1b01-48d1-ddde-1113daede9cg"] {
+        assert!(
+            create(serde_json::json!({"targets": ok, "clientToken": "9c3eb260-1b01-48d1-ddde-1113daede9ca"})).is_ok()
+        );
+        for bad in [
+            "9C3EB260-1B01-48D1-DDDE-1113DAEDE9CA",
+            "9c3eb2601b0148d1ddde1113daede9ca",
+            "x",
+            "9c3eb260-1b01-48d1-ddde-1113daede9cg",
+        ] {
             assert!(create(serde_json::json!({"targets": ok, "clientToken": bad})).is_err(), "{bad}");
         }
     }
@@ -386,12 +402,19 @@ mod tests {
     #[test]
     fn update_rules() {
         assert!(validation_message(update(serde_json::json!({}))).contains("At least one"));
-        assert!(validation_message(update(serde_json::json!({"resourcesToAdd": []}))).contains("resourcesToAdd: must have from 1"));
+        assert!(
+            validation_message(update(serde_json::json!({"resourcesToAdd": []})))
+                .contains("resourcesToAdd: must have from 1")
+        );
         let t = target("111111111111", "us-east-1");
-        assert!(validation_message(update(serde_json::json!({"resourcesToAdd": [t], "resourcesToDelete": [t]}))).contains("both"));
+        assert!(
+            validation_message(update(serde_json::json!({"resourcesToAdd": [t], "resourcesToDelete": [t]})))
+                .contains("both")
+        );
 
         let current = create(serde_json::json!({"targets": [target("111111111111", "us-east-1")]})).unwrap().targets;
-        let noop_delete = update(serde_json::json!({"resourcesToDelete": [target("999999999999", "us-east-1")]})).unwrap();
+        let noop_delete =
+            update(serde_json::json!({"resourcesToDelete": [target("999999999999", "us-east-1")]})).unwrap();
         assert_eq!(noop_delete.apply(&current).unwrap(), current);
         let empty = update(serde_json::json!({"resourcesToDelete": [target("111111111111", "us-east-1")]})).unwrap();
         assert!(matches!(empty.apply(&current), Err(ApiError::Validation(_))));
@@ -404,7 +427,10 @@ mod tests {
 
     #[test]
     fn target_keys_round_trip() {
-        let t = Target { account: AccountId::parse("111111111111").unwrap(), region: Region::parse("us-gov-west-1").unwrap() };
+        let t = Target {
+            account: AccountId::parse("111111111111").unwrap(),
+            region: Region::parse("us-gov-west-1").unwrap(),
+        };
         assert_eq!(Target::from_key(&t.key()), Some(t));
         assert_eq!(Target::from_key("garbage"), None);
     }

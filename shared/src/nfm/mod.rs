@@ -3,8 +3,6 @@
 pub mod domain;
 pub mod model;
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::api::{ApiRequest, to_body};
@@ -13,7 +11,7 @@ use crate::error::ApiError;
 use crate::identity::AccountId;
 use crate::pagination;
 use crate::store::{CreateOutcome, Scope, StoreError, TOKEN_TTL_SECONDS, TokenRecord};
-use domain::{NewScope, Tags, TargetChanges};
+use domain::{NewScope, TargetChanges};
 use model::{
     CreateScopeInput, ListScopesOutput, ScopeOutput, ScopeSummaryOut, TargetIdOut, TargetIdentifierOut,
     TargetResourceOut, UpdateScopeInput,
@@ -40,7 +38,13 @@ fn output<'a>(app: &App, scope: &'a Scope, with_targets: bool) -> ScopeOutput<'a
             })
             .collect()
     });
-    ScopeOutput { scope_id: &scope.scope_id, status: STATUS, scope_arn: scope_arn(app, scope), targets, tags: scope.tags.as_map() }
+    ScopeOutput {
+        scope_id: &scope.scope_id,
+        status: STATUS,
+        scope_arn: scope_arn(app, scope),
+        targets,
+        tags: scope.tags.as_map(),
+    }
 }
 
 fn not_found(scope_id: &str) -> ApiError {
@@ -65,48 +69,25 @@ fn scope_id_param(request: &ApiRequest) -> Result<&str, ApiError> {
 
 pub async fn create_scope(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
     let new = NewScope::parse(request.json::<CreateScopeInput>()?)?;
-    let scope = Scope {
+    let mut scope = Scope {
         account: caller.clone(),
         scope_id: uuid::Uuid::new_v4().to_string(),
         targets: new.targets.clone(),
         tags: new.tags.clone(),
         version: 1,
     };
-    let body = to_body(&output(app, &scope, false))?;
     let now = app.now();
-    let token = match &new.client_token {
-        Some(token) => Some(TokenRecord {
-            token: token.as_str().to_owned(),
-            fingerprint: new.fingerprint(),
-            response: remembered_response(app, &scope)?,
-            expires_at: now + TOKEN_TTL_SECONDS,
-        }),
-        None => None,
-    };
-    match app.scopes.create_scope(&scope, token.as_ref(), now).await? {
-        CreateOutcome::Created => Ok(body),
-        CreateOutcome::Replayed(original) => replayed_response(&original, &new.tags),
+    let token = new.client_token.as_ref().map(|token| TokenRecord {
+        token: token.as_str().to_owned(),
+        fingerprint: new.fingerprint(),
+        scope_id: scope.scope_id.clone(),
+        expires_at: now + TOKEN_TTL_SECONDS,
+    });
+    if let CreateOutcome::Replayed(first_scope_id) = app.scopes.create_scope(&scope, token.as_ref(), now).await? {
+        // The same request (its tags included) about the first scope: the first response.
+        scope.scope_id = first_scope_id;
     }
-}
-
-/// What a client token remembers of the first CreateScope response: all of it but the tags.
-/// A replay carries the same tags (the fingerprint covers them), and JSON-escaped tags alone can
-/// exceed DynamoDB's 400 KB item limit (200 tags of 384 control characters, 6 bytes each).
-fn remembered_response(app: &App, scope: &Scope) -> Result<String, ApiError> {
-    let no_tags = BTreeMap::new();
-    let body = to_body(&ScopeOutput { tags: &no_tags, ..output(app, scope, false) })?;
-    Ok(String::from_utf8_lossy(&body).into_owned())
-}
-
-/// The first response again: the remembered one with the (identical) tags of the replay.
-fn replayed_response(remembered: &str, tags: &Tags) -> Result<Vec<u8>, ApiError> {
-    let mut body: serde_json::Map<String, serde_json::Value> = serde_json::from_str(remembered).map_err(|e| {
-        tracing::error!(error = %e, "a remembered CreateScope response is not a JSON object");
-        ApiError::Internal
-    })?;
-    let tags = tags.as_map().iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-    body.insert("tags".to_owned(), serde_json::Value::Object(tags));
-    to_body(&body)
+    to_body(&output(app, &scope, false))
 }
 
 pub async fn update_scope(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
@@ -154,8 +135,10 @@ pub async fn list_scopes(app: &App, caller: &AccountId, request: &ApiRequest) ->
     let next_token = (scopes.len() > page.len())
         .then(|| page.last().map(|s| pagination::encode(&ListCursor { after: s.scope_id.clone() })))
         .flatten();
-    let summaries =
-        page.iter().map(|s| ScopeSummaryOut { scope_id: &s.scope_id, status: STATUS, scope_arn: scope_arn(app, s) }).collect();
+    let summaries = page
+        .iter()
+        .map(|s| ScopeSummaryOut { scope_id: &s.scope_id, status: STATUS, scope_arn: scope_arn(app, s) })
+        .collect();
     to_body(&ListScopesOutput { scopes: summaries, next_token })
 }
 

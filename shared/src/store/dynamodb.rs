@@ -3,7 +3,7 @@
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
 //! | scope | `ACCOUNT#<account>` | `SCOPE` | `scopeId` S, `targets` SS (`<account>/<region>`), `tags` M, `version` N |
-//! | CreateScope client token | `ACCOUNT#<account>` | `SCOPE_TOKEN#<token>` | `fingerprint` S, `response` S, `expiresAt` N (the TTL attribute) |
+//! | CreateScope client token | `ACCOUNT#<account>` | `SCOPE_TOKEN#<token>` | `fingerprint` S, `scopeId` S, `expiresAt` N (the TTL attribute) |
 //!
 //! Keying the scope by its account makes "one scope per account" a condition on one item.
 //! Every write is conditional and answers in one round trip; a failed condition is classified
@@ -27,7 +27,7 @@ use aws_sdk_dynamodb::types::{
 
 use super::{CreateOutcome, MAX_UPDATE_ATTEMPTS, Scope, ScopeStore, StoreError, TokenRecord};
 use crate::identity::AccountId;
-use crate::nfm::domain::{TargetChanges, TargetSet, Tags};
+use crate::nfm::domain::{Tags, TargetChanges, TargetSet};
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -50,7 +50,11 @@ pub async fn dynamodb_client(endpoint: Option<&str>, region: Option<&str>) -> (C
         let loopback = ["://localhost", "://127.", "://[::1]"].iter().any(|h| endpoint.contains(h));
         if loopback && std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
             loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "local", "local", None, None, "dynamodb-local",
+                "local",
+                "local",
+                None,
+                None,
+                "dynamodb-local",
             ));
         }
     }
@@ -195,7 +199,11 @@ impl DynamoStore {
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
-        let ttl = TimeToLiveSpecification::builder().enabled(true).attribute_name(TTL_ATTRIBUTE).build().map_err(build_error)?;
+        let ttl = TimeToLiveSpecification::builder()
+            .enabled(true)
+            .attribute_name(TTL_ATTRIBUTE)
+            .build()
+            .map_err(build_error)?;
         self.client
             .update_time_to_live()
             .table_name(&self.table)
@@ -237,13 +245,18 @@ impl DynamoStore {
     }
 
     /// The scope and its token in one transaction: both are written, or neither.
-    async fn create_with_token(&self, scope: &Scope, token: &TokenRecord, now: i64) -> Result<CreateOutcome, StoreError> {
+    async fn create_with_token(
+        &self,
+        scope: &Scope,
+        token: &TokenRecord,
+        now: i64,
+    ) -> Result<CreateOutcome, StoreError> {
         let mut token_item = HashMap::from([
             ("pk".to_owned(), account_pk(&scope.account)),
             ("sk".to_owned(), s(format!("SCOPE_TOKEN#{}", token.token))),
         ]);
         token_item.insert("fingerprint".into(), s(&token.fingerprint));
-        token_item.insert("response".into(), s(&token.response));
+        token_item.insert("scopeId".into(), s(&token.scope_id));
         token_item.insert(TTL_ATTRIBUTE.into(), n(token.expires_at));
         let put_scope = self.put(scope_item(scope), "attribute_not_exists(pk)").build().map_err(build_error)?;
         // An expired token is forgotten even before TTL deletes it.
@@ -271,7 +284,7 @@ impl DynamoStore {
             let failed = |i: usize| reasons.get(i).filter(|r| r.code() == Some("ConditionalCheckFailed"));
             if let Some(existing) = failed(1).and_then(|r| r.item()) {
                 return if get_s(existing, "fingerprint")? == token.fingerprint {
-                    Ok(CreateOutcome::Replayed(get_s(existing, "response")?.to_owned()))
+                    Ok(CreateOutcome::Replayed(get_s(existing, "scopeId")?.to_owned()))
                 } else {
                     Err(StoreError::TokenMismatch)
                 };
@@ -295,7 +308,12 @@ impl DynamoStore {
 
 #[async_trait]
 impl ScopeStore for DynamoStore {
-    async fn create_scope(&self, scope: &Scope, token: Option<&TokenRecord>, now: i64) -> Result<CreateOutcome, StoreError> {
+    async fn create_scope(
+        &self,
+        scope: &Scope,
+        token: Option<&TokenRecord>,
+        now: i64,
+    ) -> Result<CreateOutcome, StoreError> {
         match token {
             None => self.create_without_token(scope).await,
             Some(token) => self.create_with_token(scope, token, now).await,
@@ -315,7 +333,12 @@ impl ScopeStore for DynamoStore {
         output.item().map(|item| scope_from_item(account, item)).transpose()
     }
 
-    async fn update_scope(&self, account: &AccountId, scope_id: &str, changes: &TargetChanges) -> Result<Scope, StoreError> {
+    async fn update_scope(
+        &self,
+        account: &AccountId,
+        scope_id: &str,
+        changes: &TargetChanges,
+    ) -> Result<Scope, StoreError> {
         let mine = |scope: Option<Scope>| scope.filter(|s| s.scope_id == scope_id).ok_or(StoreError::NotFound);
         let mut current = mine(self.get_scope(account).await?)?;
         for attempt in 0..MAX_UPDATE_ATTEMPTS {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{CreateOutcome, Scope, ScopeStore, StoreError, TokenRecord};
 use crate::identity::AccountId;
-use crate::nfm::domain::{TargetChanges, TargetSet, Tags};
+use crate::nfm::domain::{Tags, TargetChanges, TargetSet};
 
 /// account ID -> JSON of [`StoredScope`]
 const SCOPES: TableDefinition<&str, &str> = TableDefinition::new("scopes");
@@ -32,7 +32,7 @@ struct StoredScope {
 #[derive(Serialize, Deserialize)]
 struct StoredToken {
     fingerprint: String,
-    response: String,
+    scope_id: String,
     expires_at: i64,
 }
 
@@ -127,7 +127,12 @@ impl EmbeddedStore {
 
 #[async_trait]
 impl ScopeStore for EmbeddedStore {
-    async fn create_scope(&self, scope: &Scope, token: Option<&TokenRecord>, now: i64) -> Result<CreateOutcome, StoreError> {
+    async fn create_scope(
+        &self,
+        scope: &Scope,
+        token: Option<&TokenRecord>,
+        now: i64,
+    ) -> Result<CreateOutcome, StoreError> {
         let scope = scope.clone();
         let token = token.cloned();
         self.write(move |txn| {
@@ -141,17 +146,19 @@ impl ScopeStore for EmbeddedStore {
                 .filter(|t| t.expires_at > now);
                 if let Some(seen) = live {
                     return if seen.fingerprint == token.fingerprint {
-                        Ok(CreateOutcome::Replayed(seen.response))
+                        Ok(CreateOutcome::Replayed(seen.scope_id))
                     } else {
                         Err(StoreError::TokenMismatch)
                     };
                 }
                 let record = StoredToken {
                     fingerprint: token.fingerprint.clone(),
-                    response: token.response.clone(),
+                    scope_id: token.scope_id.clone(),
                     expires_at: token.expires_at,
                 };
-                tokens.insert(key.as_str(), serde_json::to_string(&record).map_err(json_error)?.as_str()).map_err(backend)?;
+                tokens
+                    .insert(key.as_str(), serde_json::to_string(&record).map_err(json_error)?.as_str())
+                    .map_err(backend)?;
             }
             if let Some(existing) = read_scope(txn, &scope.account)? {
                 // Returning an error drops the transaction: the token above is not kept.
@@ -176,7 +183,12 @@ impl ScopeStore for EmbeddedStore {
         .map_err(|e| StoreError::Backend(format!("embedded store task: {e}")))?
     }
 
-    async fn update_scope(&self, account: &AccountId, scope_id: &str, changes: &TargetChanges) -> Result<Scope, StoreError> {
+    async fn update_scope(
+        &self,
+        account: &AccountId,
+        scope_id: &str,
+        changes: &TargetChanges,
+    ) -> Result<Scope, StoreError> {
         let (account, scope_id, changes) = (account.clone(), scope_id.to_owned(), changes.clone());
         self.write(move |txn| {
             let current = read_scope(txn, &account)?.filter(|s| s.scope_id == scope_id).ok_or(StoreError::NotFound)?;

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 
 use crate::error::ApiError;
 use crate::identity::AccountId;
-use crate::nfm::domain::{TargetChanges, TargetSet, Tags};
+use crate::nfm::domain::{Tags, TargetChanges, TargetSet};
 
 /// How long a client token is remembered (B.2.2).
 pub const TOKEN_TTL_SECONDS: i64 = 24 * 60 * 60;
@@ -38,8 +38,9 @@ pub struct TokenRecord {
     pub token: String,
     /// [`crate::nfm::domain::NewScope::fingerprint`] of the request.
     pub fingerprint: String,
-    /// The response body the first request answered, replayed verbatim.
-    pub response: String,
+    /// The scope the first request created: with the request (same fingerprint, so same tags),
+    /// it determines the first response entirely, so that is all a token keeps.
+    pub scope_id: String,
     /// Epoch seconds from which the token is forgotten: live while `now < expires_at` (also the
     /// DynamoDB TTL attribute, so DynamoDB deletes it some time later).
     pub expires_at: i64,
@@ -49,7 +50,7 @@ pub struct TokenRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreateOutcome {
     Created,
-    /// The token was seen with the same request: here is the first response.
+    /// The token was seen with the same request: here is the scope ID the first one created.
     Replayed(String),
 }
 
@@ -105,14 +106,24 @@ impl From<StoreError> for ApiError {
 pub trait ScopeStore: Send + Sync {
     /// Creates `scope` unless its account has one; with `token`, records the token in the same
     /// atomic write, or replays / refuses per the live token already recorded.
-    async fn create_scope(&self, scope: &Scope, token: Option<&TokenRecord>, now: i64) -> Result<CreateOutcome, StoreError>;
+    async fn create_scope(
+        &self,
+        scope: &Scope,
+        token: Option<&TokenRecord>,
+        now: i64,
+    ) -> Result<CreateOutcome, StoreError>;
 
     /// The account's scope, if it has one.
     async fn get_scope(&self, account: &AccountId) -> Result<Option<Scope>, StoreError>;
 
     /// Applies `changes` to the account's scope `scope_id` atomically against concurrent
     /// writers, and returns the scope as written.
-    async fn update_scope(&self, account: &AccountId, scope_id: &str, changes: &TargetChanges) -> Result<Scope, StoreError>;
+    async fn update_scope(
+        &self,
+        account: &AccountId,
+        scope_id: &str,
+        changes: &TargetChanges,
+    ) -> Result<Scope, StoreError>;
 
     /// Deletes the account's scope `scope_id` (`NotFound` if that is not its scope).
     async fn delete_scope(&self, account: &AccountId, scope_id: &str) -> Result<(), StoreError>;
