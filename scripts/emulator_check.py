@@ -11,6 +11,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -36,10 +37,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for(port, what, proc):
+def wait_for(port, what, emulator):
     for _ in range(200):
-        if proc.poll() is not None:
-            raise SystemExit(f"{what} exited early:\n{proc.stdout.read()}")
+        if emulator.proc.poll() is not None:
+            raise SystemExit(f"{what} exited early:\n{emulator.output()}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -48,21 +49,23 @@ def wait_for(port, what, proc):
 
 
 class Emulator:
-    def __init__(self, binary, endpoint, table):
+    def __init__(self, binary, endpoint, table, bootstrap=None):
         self.binary = binary
         self.port = free_port()
-        bootstrap = ROOT / ".aws-sam" / "build" / FUNCTIONS[binary] / "bootstrap"
+        bootstrap = pathlib.Path(bootstrap or ROOT / ".aws-sam" / "build" / FUNCTIONS[binary] / "bootstrap")
         if not bootstrap.exists():
             raise SystemExit(f"{bootstrap} is missing: run `sam build` first")
         env = dict(os.environ, TABLE_NAME=table, DYNAMODB_ENDPOINT=endpoint, AWS_REGION="us-east-1",
                    AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local", AWS_LAMBDA_LOG_FORMAT="JSON",
                    AWS_LAMBDA_FUNCTION_NAME=binary)
         env.pop("IDENTITY_MODE", None)  # deployed identity: the events carry the IAM authoriser
+        # Output goes to a file: a pipe nobody reads would block the function once full.
+        self.log = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(
             [str(RIE), "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
              "--runtime-api-address", f"127.0.0.1:{free_port()}", str(bootstrap)],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        wait_for(self.port, f"the emulator for {binary}", self.proc)
+            env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for(self.port, f"the emulator for {binary}", self)
 
     def invoke(self, event):
         request = urllib.request.Request(
@@ -73,10 +76,14 @@ class Emulator:
         body = json.loads(answer["body"]) if answer.get("body") else None
         return answer["statusCode"], answer.get("headers", {}), body
 
+    def output(self):
+        self.log.seek(0)
+        return self.log.read()
+
     def stop(self):
         self.proc.terminate()
-        output, _ = self.proc.communicate(timeout=10)
-        return output
+        self.proc.wait(timeout=10)
+        return self.output()
 
 
 def event(binary):
