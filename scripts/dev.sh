@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
+# The functions' environment comes from [workspace.metadata.lambda.watch.env] only.
+unset DYNAMODB_ENDPOINT TABLE_NAME IDENTITY_MODE
 
 DDB_PORT=8000
 if ! (exec 3<>"/dev/tcp/127.0.0.1/$DDB_PORT") 2>/dev/null; then

@@ -13,7 +13,7 @@ endpoint="${1:-}"
 if [ -z "$endpoint" ]; then
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   cargo build --quiet --bin local-api
-  target/debug/local-api --in-memory --port "$port" >/dev/null &
+  env -u DYNAMODB_ENDPOINT -u TABLE_NAME target/debug/local-api --in-memory --port "$port" >/dev/null &
   server=$!
   trap 'kill $server 2>/dev/null || true' EXIT
   for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done

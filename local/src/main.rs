@@ -29,7 +29,7 @@ struct Args {
     #[arg(long, env = "DATA_FILE", default_value = ".data/local-api.redb")]
     data: PathBuf,
     /// Keep the embedded store in memory only.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "dynamodb_endpoint")]
     in_memory: bool,
     /// Use DynamoDB at this endpoint (e.g. DynamoDB Local at http://127.0.0.1:8000) instead of
     /// the embedded store.
