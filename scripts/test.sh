@@ -37,7 +37,9 @@ if [ $# -gt 0 ]; then
 fi
 
 step "cargo test: unit, store conformance (embedded + DynamoDB Local), SDK end to end, template, policies"
-cargo test --workspace --locked
+cargo_log=$(mktemp -t cargo-test.XXXXXX.log)
+cargo test --workspace --locked 2>&1 | tee "$cargo_log"
+cargo_passed=$(grep -oE '^test result: ok\. [0-9]+ passed' "$cargo_log" | awk '{s += $4} END {print s + 0}')
 
 source scripts/tools.sh
 
@@ -63,3 +65,7 @@ step "sam build (x86_64, for the local emulator) and every event under the Lambd
 sam build --parallel --parameter-overrides Architecture=x86_64
 ls -l .aws-sam/build/*/bootstrap
 python scripts/emulator_check.py "$DYNAMODB_ENDPOINT"
+
+echo
+echo "make test: every step passed"
+echo "cargo: $cargo_passed passed, 0 failed"
