@@ -1,4 +1,4 @@
-.PHONY: run test lint build dev
+.PHONY: run test lint build dev bench
 run: ## serve the whole API on http://127.0.0.1:3000 with the embedded store
 	cargo run --release --bin local-api
 
@@ -14,3 +14,6 @@ build: ## release build of every function and the local server
 
 dev: ## DynamoDB Local + the table + `cargo lambda watch` on http://127.0.0.1:9000
 	scripts/dev.sh
+
+bench: ## cold start and warm latency of a release function under the Lambda emulator
+	scripts/bench.sh
