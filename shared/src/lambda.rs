@@ -66,11 +66,9 @@ fn caller(mode: IdentityMode, request: &Request) -> Option<AccountId> {
 /// path matched against the route (a stage or base-path prefix is ignored).
 fn path_params(operation: Operation, request: &Request) -> Result<PathParams, ApiError> {
     let route = operation.route();
-    let labels: Vec<&'static str> =
-        route.path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
     let given = request.path_parameters();
-    if !labels.is_empty() && labels.iter().all(|l| given.first(l).is_some()) {
-        let params = labels.iter().map(|l| (*l, given.first(l).unwrap_or_default().to_owned())).collect();
+    let from_gateway: Option<Vec<_>> = route.labels().map(|l| given.first(l).map(|v| (l, v.to_owned()))).collect();
+    if let Some(params) = from_gateway.filter(|p| !p.is_empty()) {
         return Ok(PathParams::new(params));
     }
     route.match_path(request.uri().path(), true).ok_or_else(|| {

@@ -112,7 +112,17 @@ impl PathParams {
     }
 }
 
+/// The label of a `{label}` template segment, `None` for a literal one.
+fn label_of(segment: &str) -> Option<&str> {
+    segment.strip_prefix('{').and_then(|s| s.strip_suffix('}'))
+}
+
 impl Route {
+    /// The route's `{label}` names, in path order.
+    pub fn labels(&self) -> impl Iterator<Item = &'static str> {
+        self.path.split('/').filter_map(label_of)
+    }
+
     /// Matches a raw (percent-encoded) path against this route's template. With
     /// `allow_prefix`, leading segments before the template (an API Gateway stage, a base path)
     /// are ignored. Labels are percent-decoded; bytes that are not UTF-8 become U+FFFD, so such
@@ -126,7 +136,7 @@ impl Route {
         let tail = &segments[segments.len() - template.len()..];
         let mut params = Vec::new();
         for (want, got) in template.iter().zip(tail) {
-            match want.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
+            match label_of(want) {
                 Some(label) => params.push((label, percent_decode_str(got).decode_utf8_lossy().into_owned())),
                 None if want == got => {}
                 None => return None,
@@ -183,6 +193,12 @@ mod tests {
         assert!(route.match_path("/prod/scopes/s1", false).is_none());
         let params = route.match_path("/prod/scopes/s1", true).unwrap();
         assert_eq!(params.get("scopeId"), "s1");
+    }
+
+    #[test]
+    fn labels_are_the_templated_segments() {
+        assert_eq!(Operation::UpdateScope.route().labels().collect::<Vec<_>>(), ["scopeId"]);
+        assert_eq!(Operation::ListScopes.route().labels().count(), 0);
     }
 
     #[test]
