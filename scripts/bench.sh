@@ -5,12 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+source scripts/ports.sh
+
+port=$(free_port)
 setsid scripts/dynamodb-local.sh "$port" > .tools/dynamodb-local-bench.log 2>&1 &
 ddb_pid=$!
 trap 'kill -- -$ddb_pid 2>/dev/null || true' EXIT
 
 sam build --parallel --parameter-overrides Architecture=x86_64
 cargo build --quiet --bin local-api
-for _ in $(seq 1 240); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.5; done
+wait_port "$port" 120 || { echo "DynamoDB Local did not start:" >&2; cat .tools/dynamodb-local-bench.log >&2; exit 1; }
 python scripts/bench_lambda.py "http://127.0.0.1:$port" .aws-sam/build/GetScopeFunction/bootstrap

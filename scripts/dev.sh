@@ -5,15 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
+source scripts/ports.sh
 # The functions' environment comes from [workspace.metadata.lambda.watch.env] only.
 unset DYNAMODB_ENDPOINT TABLE_NAME IDENTITY_MODE
 
 DDB_PORT=8000
-if ! (exec 3<>"/dev/tcp/127.0.0.1/$DDB_PORT") 2>/dev/null; then
+if ! listening "$DDB_PORT"; then
   scripts/dynamodb-local.sh "$DDB_PORT" > .tools/dynamodb-local-dev.log 2>&1 &
   ddb_pid=$!
   trap 'kill $ddb_pid 2>/dev/null || true' EXIT
-  for _ in $(seq 1 240); do (exec 3<>"/dev/tcp/127.0.0.1/$DDB_PORT") 2>/dev/null && break; sleep 0.5; done
+  wait_port "$DDB_PORT" 120 || { echo "DynamoDB Local did not start:" >&2; cat .tools/dynamodb-local-dev.log >&2; exit 1; }
 fi
 cargo run --quiet --bin local-api -- --dynamodb-endpoint "http://127.0.0.1:$DDB_PORT" --table scopes-api create-table
 echo "serving every route on http://127.0.0.1:9000 (cargo lambda watch); Ctrl-C stops"

@@ -5,18 +5,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
+source scripts/ports.sh
 
 session=$(awk '/<!-- cli-session:start -->/{on=1; next} /<!-- cli-session:end -->/{on=0} on' README.md | sed '/^```/d')
 [ -n "$session" ] || { echo "readme-cli: no cli-session block in README.md" >&2; exit 1; }
 
 endpoint="${1:-}"
 if [ -z "$endpoint" ]; then
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  port=$(free_port)
   cargo build --quiet --bin local-api
   env -u DYNAMODB_ENDPOINT -u TABLE_NAME target/debug/local-api --in-memory --port "$port" >/dev/null &
   server=$!
   trap 'kill $server 2>/dev/null || true' EXIT
-  for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+  wait_port "$port" 30 || { echo "readme-cli: the local server did not start" >&2; exit 1; }
   endpoint="http://127.0.0.1:$port"
 fi
 

@@ -8,11 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() { # PORT SECONDS
-  for _ in $(seq 1 $(($2 * 4))); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.25; done
-  return 1
-}
+source scripts/ports.sh
 step() { echo; echo "==> $*"; }
 
 port=$(free_port)
