@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use shared::App;
 use shared::identity::IdentityMode;
-use shared::store::ScopeStore;
+use shared::store::Store;
 use shared::store::dynamodb::{DynamoStore, dynamodb_client};
 use shared::store::embedded::EmbeddedStore;
 
@@ -78,7 +78,7 @@ async fn run(args: Args) -> Result<(), String> {
         println!("table {} is ready", args.table);
         return Ok(());
     }
-    let (store, described): (Arc<dyn ScopeStore>, String) = match &args.dynamodb_endpoint {
+    let (store, described): (Arc<dyn Store>, String) = match &args.dynamodb_endpoint {
         Some(endpoint) => {
             let (client, _) = dynamodb_client(Some(endpoint), Some(&args.region)).await;
             let store = DynamoStore::new(client, &args.table);

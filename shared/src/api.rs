@@ -9,7 +9,7 @@ use tracing::Instrument;
 use crate::app::App;
 use crate::error::ApiError;
 use crate::identity::{AccountId, missing_identity};
-use crate::nfm;
+use crate::{macie, nfm, opensearch};
 use crate::routes::{Operation, PathParams, Service};
 
 /// Request bodies above this size are refused with `ValidationException` (B.1.2).
@@ -157,6 +157,23 @@ async fn run(app: &App, operation: Operation, request: &ApiRequest) -> Result<Ve
         Operation::GetScope => nfm::get_scope(app, caller, request).await,
         Operation::ListScopes => nfm::list_scopes(app, caller, request).await,
         Operation::DeleteScope => nfm::delete_scope(app, caller, request).await,
+        Operation::UpdatePackageScope => opensearch::update_package_scope(app, caller, request).await,
+        Operation::CreatePackage => opensearch::create_package(app, caller, request).await,
+        Operation::DescribePackages => opensearch::describe_packages(app, caller, request).await,
+        Operation::DeletePackage => opensearch::delete_package(app, caller, request).await,
+        Operation::BatchUpdateAutomatedDiscoveryAccounts => {
+            macie::batch_update_automated_discovery_accounts(app, caller, request).await
+        }
+        Operation::ListAutomatedDiscoveryAccounts => {
+            macie::list_automated_discovery_accounts(app, caller, request).await
+        }
+        Operation::EnableMacie => macie::enable_macie(app, caller, request).await,
+        Operation::GetMacieSession => macie::get_macie_session(app, caller, request).await,
+        Operation::UpdateMacieSession => macie::update_macie_session(app, caller, request).await,
+        Operation::CreateMember => macie::create_member(app, caller, request).await,
+        Operation::GetMember => macie::get_member(app, caller, request).await,
+        Operation::DeleteMember => macie::delete_member(app, caller, request).await,
+        Operation::UpdateMemberSession => macie::update_member_session(app, caller, request).await,
     }
 }
 

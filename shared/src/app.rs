@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::identity::{AccountId, IdentityMode};
-use crate::store::ScopeStore;
+use crate::store::{MacieStore, PackageStore, ScopeStore, Store};
 use crate::store::dynamodb::{DynamoStore, dynamodb_client};
 
 /// Why the application could not be configured from the environment.
@@ -17,14 +17,26 @@ pub enum ConfigError {
 /// Everything an operation needs. Cheap to share by reference across requests.
 pub struct App {
     pub scopes: Arc<dyn ScopeStore>,
+    pub packages: Arc<dyn PackageStore>,
+    pub macie: Arc<dyn MacieStore>,
     region: String,
     identity: IdentityMode,
 }
 
 impl App {
-    /// An app over `scopes`, in `region`, taking identities from IAM (the safe default).
-    pub fn new(scopes: Arc<dyn ScopeStore>, region: impl Into<String>) -> Self {
-        Self { scopes, region: region.into(), identity: IdentityMode::Iam }
+    /// An app over `store`, in `region`, taking identities from IAM (the safe default).
+    pub fn new(store: Arc<dyn Store>, region: impl Into<String>) -> Self {
+        Self::from_stores(store.clone(), store.clone(), store, region)
+    }
+
+    /// An app whose ports are served by different adapters (tests put a failing one in).
+    pub fn from_stores(
+        scopes: Arc<dyn ScopeStore>,
+        packages: Arc<dyn PackageStore>,
+        macie: Arc<dyn MacieStore>,
+        region: impl Into<String>,
+    ) -> Self {
+        Self { scopes, packages, macie, region: region.into(), identity: IdentityMode::Iam }
     }
 
     pub fn with_identity(mut self, identity: IdentityMode) -> Self {
@@ -75,5 +87,10 @@ impl App {
     /// Now, in epoch seconds.
     pub fn now(&self) -> i64 {
         SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
+    }
+
+    /// Now, in epoch milliseconds (for timestamps the wire carries with fractions).
+    pub fn now_millis(&self) -> i64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
     }
 }

@@ -17,6 +17,12 @@ pub enum ApiError {
     /// The request conflicts with the resource's state (409).
     #[error("{0}")]
     Conflict(String),
+    /// A resource with this identity already exists (OpenSearch `ResourceAlreadyExistsException`, 409).
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// The operation is not enabled for this resource (OpenSearch `DisabledOperationException`, 409).
+    #[error("{0}")]
+    DisabledOperation(String),
     /// A service quota would be exceeded (402).
     #[error("{0}")]
     QuotaExceeded(String),
@@ -48,6 +54,8 @@ impl ApiError {
             Self::NotFound(_) if opensearch => (409, "ResourceNotFoundException"),
             Self::NotFound(_) => (404, "ResourceNotFoundException"),
             Self::Conflict(_) => (409, "ConflictException"),
+            Self::AlreadyExists(_) => (409, "ResourceAlreadyExistsException"),
+            Self::DisabledOperation(_) => (409, "DisabledOperationException"),
             Self::QuotaExceeded(_) => (402, "ServiceQuotaExceededException"),
             Self::AccessDenied(_) => (403, "AccessDeniedException"),
             Self::Throttling => (429, "ThrottlingException"),
@@ -81,6 +89,8 @@ mod tests {
         assert_eq!(ApiError::QuotaExceeded("q".into()).wire(nfm), (402, "ServiceQuotaExceededException"));
         assert_eq!(ApiError::Conflict("c".into()).wire(nfm), (409, "ConflictException"));
         assert_eq!(ApiError::Throttling.wire(nfm), (429, "ThrottlingException"));
+        assert_eq!(ApiError::AlreadyExists("e".into()).wire(os), (409, "ResourceAlreadyExistsException"));
+        assert_eq!(ApiError::DisabledOperation("d".into()).wire(os), (409, "DisabledOperationException"));
         assert_eq!(ApiError::AccessDenied("a".into()).wire(macie), (403, "AccessDeniedException"));
         assert_eq!(ApiError::validation("v").wire(nfm), (400, "ValidationException"));
         assert_eq!(ApiError::UnknownOperation("u".into()).wire(None), (404, "UnknownOperationException"));

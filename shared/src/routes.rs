@@ -23,6 +23,19 @@ pub enum Operation {
     GetScope,
     ListScopes,
     DeleteScope,
+    UpdatePackageScope,
+    CreatePackage,
+    DescribePackages,
+    DeletePackage,
+    BatchUpdateAutomatedDiscoveryAccounts,
+    ListAutomatedDiscoveryAccounts,
+    EnableMacie,
+    GetMacieSession,
+    UpdateMacieSession,
+    CreateMember,
+    GetMember,
+    DeleteMember,
+    UpdateMemberSession,
 }
 
 /// One operation's method and path template (`{label}` segments).
@@ -40,6 +53,19 @@ pub const ROUTES: &[Route] = &[
     Operation::GetScope.route(),
     Operation::ListScopes.route(),
     Operation::DeleteScope.route(),
+    Operation::UpdatePackageScope.route(),
+    Operation::CreatePackage.route(),
+    Operation::DescribePackages.route(),
+    Operation::DeletePackage.route(),
+    Operation::BatchUpdateAutomatedDiscoveryAccounts.route(),
+    Operation::ListAutomatedDiscoveryAccounts.route(),
+    Operation::EnableMacie.route(),
+    Operation::GetMacieSession.route(),
+    Operation::UpdateMacieSession.route(),
+    Operation::CreateMember.route(),
+    Operation::GetMember.route(),
+    Operation::DeleteMember.route(),
+    Operation::UpdateMemberSession.route(),
 ];
 
 impl Operation {
@@ -49,6 +75,19 @@ impl Operation {
         Operation::GetScope,
         Operation::ListScopes,
         Operation::DeleteScope,
+        Operation::UpdatePackageScope,
+        Operation::CreatePackage,
+        Operation::DescribePackages,
+        Operation::DeletePackage,
+        Operation::BatchUpdateAutomatedDiscoveryAccounts,
+        Operation::ListAutomatedDiscoveryAccounts,
+        Operation::EnableMacie,
+        Operation::GetMacieSession,
+        Operation::UpdateMacieSession,
+        Operation::CreateMember,
+        Operation::GetMember,
+        Operation::DeleteMember,
+        Operation::UpdateMemberSession,
     ];
 
     /// The operation's name in the AWS model, e.g. `CreateScope`.
@@ -59,6 +98,19 @@ impl Operation {
             Operation::GetScope => "GetScope",
             Operation::ListScopes => "ListScopes",
             Operation::DeleteScope => "DeleteScope",
+            Operation::UpdatePackageScope => "UpdatePackageScope",
+            Operation::CreatePackage => "CreatePackage",
+            Operation::DescribePackages => "DescribePackages",
+            Operation::DeletePackage => "DeletePackage",
+            Operation::BatchUpdateAutomatedDiscoveryAccounts => "BatchUpdateAutomatedDiscoveryAccounts",
+            Operation::ListAutomatedDiscoveryAccounts => "ListAutomatedDiscoveryAccounts",
+            Operation::EnableMacie => "EnableMacie",
+            Operation::GetMacieSession => "GetMacieSession",
+            Operation::UpdateMacieSession => "UpdateMacieSession",
+            Operation::CreateMember => "CreateMember",
+            Operation::GetMember => "GetMember",
+            Operation::DeleteMember => "DeleteMember",
+            Operation::UpdateMemberSession => "UpdateMemberSession",
         }
     }
 
@@ -81,6 +133,19 @@ impl Operation {
             | Operation::GetScope
             | Operation::ListScopes
             | Operation::DeleteScope => Service::NetworkFlowMonitor,
+            Operation::UpdatePackageScope
+            | Operation::CreatePackage
+            | Operation::DescribePackages
+            | Operation::DeletePackage => Service::OpenSearch,
+            Operation::BatchUpdateAutomatedDiscoveryAccounts
+            | Operation::ListAutomatedDiscoveryAccounts
+            | Operation::EnableMacie
+            | Operation::GetMacieSession
+            | Operation::UpdateMacieSession
+            | Operation::CreateMember
+            | Operation::GetMember
+            | Operation::DeleteMember
+            | Operation::UpdateMemberSession => Service::Macie,
         }
     }
 
@@ -92,6 +157,19 @@ impl Operation {
             Operation::GetScope => ("GET", "/scopes/{scopeId}"),
             Operation::ListScopes => ("GET", "/scopes"),
             Operation::DeleteScope => ("DELETE", "/scopes/{scopeId}"),
+            Operation::UpdatePackageScope => ("POST", "/2021-01-01/packages/updateScope"),
+            Operation::CreatePackage => ("POST", "/2021-01-01/packages"),
+            Operation::DescribePackages => ("POST", "/2021-01-01/packages/describe"),
+            Operation::DeletePackage => ("DELETE", "/2021-01-01/packages/{PackageID}"),
+            Operation::BatchUpdateAutomatedDiscoveryAccounts => ("PATCH", "/automated-discovery/accounts"),
+            Operation::ListAutomatedDiscoveryAccounts => ("GET", "/automated-discovery/accounts"),
+            Operation::EnableMacie => ("POST", "/macie"),
+            Operation::GetMacieSession => ("GET", "/macie"),
+            Operation::UpdateMacieSession => ("PATCH", "/macie"),
+            Operation::CreateMember => ("POST", "/members"),
+            Operation::GetMember => ("GET", "/members/{id}"),
+            Operation::DeleteMember => ("DELETE", "/members/{id}"),
+            Operation::UpdateMemberSession => ("PATCH", "/macie/members/{id}"),
         };
         Route { operation: self, method, path }
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use shared::App;
 use shared::identity::IdentityMode;
-use shared::store::ScopeStore;
+use shared::store::Store;
 use shared::store::dynamodb::{DynamoStore, dynamodb_client};
 use shared::store::embedded::EmbeddedStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -37,7 +37,7 @@ pub async fn dynamo_store() -> DynamoStore {
 }
 
 /// A fresh store of the given kind (the embedded one in memory).
-pub async fn store(kind: StoreKind) -> Arc<dyn ScopeStore> {
+pub async fn store(kind: StoreKind) -> Arc<dyn Store> {
     match kind {
         StoreKind::Embedded => Arc::new(EmbeddedStore::in_memory().expect("in-memory redb")),
         StoreKind::DynamoDb => Arc::new(dynamo_store().await),
@@ -50,8 +50,13 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    pub async fn start(store: Arc<dyn ScopeStore>) -> Self {
-        let app = Arc::new(App::new(store, REGION).with_identity(IdentityMode::Local));
+    pub async fn start(store: Arc<dyn Store>) -> Self {
+        Self::serve(App::new(store, REGION)).await
+    }
+
+    /// The local server over `app` (its identity mode is set to local).
+    pub async fn serve(app: App) -> Self {
+        let app = Arc::new(app.with_identity(IdentityMode::Local));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         tokio::spawn(local_api::serve(listener, app));
@@ -78,6 +83,28 @@ impl TestServer {
             ))
             .build();
         aws_sdk_networkflowmonitor::Client::from_conf(config)
+    }
+
+    /// The real AWS SDK client for OpenSearch Service, acting as `account` (its access key).
+    pub fn opensearch(&self, account: &str) -> aws_sdk_opensearch::Client {
+        let config = aws_sdk_opensearch::Config::builder()
+            .behavior_version(aws_sdk_opensearch::config::BehaviorVersion::latest())
+            .region(aws_sdk_opensearch::config::Region::new(REGION))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_opensearch::config::Credentials::new(account, "secret", None, None, "tests"))
+            .build();
+        aws_sdk_opensearch::Client::from_conf(config)
+    }
+
+    /// The real AWS SDK client for Macie, acting as `account` (its access key).
+    pub fn macie(&self, account: &str) -> aws_sdk_macie2::Client {
+        let config = aws_sdk_macie2::Config::builder()
+            .behavior_version(aws_sdk_macie2::config::BehaviorVersion::latest())
+            .region(aws_sdk_macie2::config::Region::new(REGION))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_macie2::config::Credentials::new(account, "secret", None, None, "tests"))
+            .build();
+        aws_sdk_macie2::Client::from_conf(config)
     }
 
     /// Sends one raw HTTP/1.1 request (for bodies the SDKs cannot produce).

@@ -14,7 +14,7 @@ use shared::error::ApiError;
 use shared::identity::AccountId;
 use shared::nfm::domain::{NewScope, Tags, TargetChanges, TargetSet};
 use shared::store::embedded::EmbeddedStore;
-use shared::store::{CreateOutcome, Scope, ScopeStore, StoreError, TOKEN_TTL_SECONDS, TokenRecord};
+use shared::store::{CreateOutcome, Scope, Store, StoreError, TOKEN_TTL_SECONDS, TokenRecord};
 use tokio::sync::Barrier;
 use tokio::task::JoinHandle;
 
@@ -121,12 +121,12 @@ fn delete(keys: TargetSet) -> TargetChanges {
     TargetChanges { add: TargetSet::default(), delete: keys }
 }
 
-async fn create(store: &Arc<dyn ScopeStore>, scope: &Scope) {
+async fn create(store: &Arc<dyn Store>, scope: &Scope) {
     let outcome = store.create_scope(scope, None, now()).await;
     assert!(matches!(outcome, Ok(CreateOutcome::Created)), "creating {}: {outcome:?}", scope.scope_id);
 }
 
-async fn get(store: &Arc<dyn ScopeStore>, account: &AccountId) -> Option<Scope> {
+async fn get(store: &Arc<dyn Store>, account: &AccountId) -> Option<Scope> {
     store.get_scope(account).await.expect("get_scope")
 }
 
@@ -474,7 +474,7 @@ async fn concurrent_creates_without_token_create_one_scope(kind: StoreKind) {
 
 /// Runs `changes[i]` concurrently against `scope`; each result is `Ok` or `Contention`, and
 /// returns which succeeded. Checks that every successful write got its own version.
-async fn run_concurrent_updates(store: &Arc<dyn ScopeStore>, scope: &Scope, changes: Vec<TargetChanges>) -> Vec<bool> {
+async fn run_concurrent_updates(store: &Arc<dyn Store>, scope: &Scope, changes: Vec<TargetChanges>) -> Vec<bool> {
     let barrier = Arc::new(Barrier::new(changes.len()));
     let tasks = changes
         .into_iter()
@@ -834,7 +834,7 @@ async fn embedded_store_survives_reopening() {
     let scope_b = scope_with(&b, targets(0..2), Tags::default());
 
     let updated_a = {
-        let store: Arc<dyn ScopeStore> = Arc::new(EmbeddedStore::open(&path).expect("open the store file"));
+        let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&path).expect("open the store file"));
         assert_created(&store.create_scope(&scope_a, Some(&record_a), t0).await);
         create(&store, &scope_b).await;
         let updated = store.update_scope(&a, &scope_a.scope_id, &add(targets(5..6))).await.expect("update");
@@ -843,7 +843,7 @@ async fn embedded_store_survives_reopening() {
     };
     assert!(path.is_file(), "the store lives in {}", path.display());
 
-    let store: Arc<dyn ScopeStore> = Arc::new(EmbeddedStore::open(&path).expect("reopen the store file"));
+    let store: Arc<dyn Store> = Arc::new(EmbeddedStore::open(&path).expect("reopen the store file"));
     assert_eq!(get(&store, &a).await, Some(updated_a.clone()), "the scope survives, as last written");
     assert_eq!(updated_a.version, 2);
     assert_eq!(get(&store, &b).await, None, "the deletion survives");

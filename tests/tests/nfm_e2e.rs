@@ -1213,7 +1213,9 @@ const CAUSE: &str = "secret-table-name-and-stack-trace";
 
 async fn failing_server(fail: fn() -> StoreError) -> (TestServer, Arc<FailingStore>) {
     let store = Arc::new(FailingStore { fail, calls: AtomicUsize::new(0) });
-    (TestServer::start(store.clone()).await, store)
+    let healthy = Arc::new(shared::store::embedded::EmbeddedStore::in_memory().expect("in-memory redb"));
+    let app = shared::App::from_stores(store.clone(), healthy.clone(), healthy, integration_tests::REGION);
+    (TestServer::serve(app).await, store)
 }
 
 /// An SDK client of `server` acting as ME that does not retry.

@@ -8,6 +8,11 @@
 pub mod dynamodb;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+pub mod macie;
+pub mod packages;
+
+pub use macie::MacieStore;
+pub use packages::PackageStore;
 
 use async_trait::async_trait;
 
@@ -128,3 +133,8 @@ pub trait ScopeStore: Send + Sync {
     /// Deletes the account's scope `scope_id` (`NotFound` if that is not its scope).
     async fn delete_scope(&self, account: &AccountId, scope_id: &str) -> Result<(), StoreError>;
 }
+
+/// Every port at once: what an adapter implements and what [`crate::App`] is built from.
+pub trait Store: ScopeStore + PackageStore + MacieStore {}
+
+impl<T: ScopeStore + PackageStore + MacieStore> Store for T {}

@@ -10,6 +10,9 @@
 //! from the item DynamoDB returns with it (`ReturnValuesOnConditionCheckFailure`), never by a
 //! second read.
 
+mod macie;
+mod packages;
+
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 

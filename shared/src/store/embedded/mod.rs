@@ -4,6 +4,9 @@
 //! write happen in one transaction: the same atomicity the DynamoDB adapter gets from
 //! condition expressions.
 
+mod macie;
+mod packages;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -103,6 +106,8 @@ impl EmbeddedStore {
         let txn = db.begin_write().map_err(backend)?;
         txn.open_table(SCOPES).map_err(backend)?;
         txn.open_table(SCOPE_TOKENS).map_err(backend)?;
+        packages::init(&txn)?;
+        macie::init(&txn)?;
         txn.commit().map_err(backend)?;
         Ok(Self { db: Arc::new(db) })
     }
