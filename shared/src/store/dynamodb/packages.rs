@@ -1,9 +1,689 @@
 //! OpenSearch packages on the DynamoDB table.
+//!
+//! | item | pk | sk | attributes |
+//! |---|---|---|---|
+//! | package | `ACCOUNT#<owner>` | `PACKAGE#<id>` | `packageId`, `name`, `type`, `description`?, `source` M, `configuration` M?, `engineVersion`?, `vending` BOOL, `encryption` M?, `createdAt` N, `lastUpdatedAt` N, `users` SS (absent when empty), `version` N |
+//! | name claim | `ACCOUNT#<owner>` | `PACKAGE_NAME#<name>` | `packageId` |
+//! | share entry | `SHARED#<account or GLOBAL>` | `PACKAGE#<id>` | `owner`, `version` N |
+//!
+//! Ownership is the key: a non-owner addresses an item that does not exist. The package item is
+//! the truth; share entries are an index that lets DescribePackages find what is shared with a
+//! caller with Queries. They are written after the package, each conditional on the version of
+//! the package write (`attribute_not_exists(pk) OR version < :v`), so an entry is present
+//! whenever the latest write that touched its user added it; a stale one is harmless because
+//! readers check membership on the package.
+
+use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, WriteRequest,
+};
+use futures::{StreamExt, TryStreamExt};
 
-use super::DynamoStore;
-use crate::store::PackageStore;
+use super::{DynamoStore, Item, backoff, build_error, classify, corrupt, get_n, get_s, n, s};
+use crate::identity::AccountId;
+use crate::opensearch::domain::{
+    EncryptionOptions, EngineVersion, MAX_USERS, PackageConfiguration, PackageId, PackageName, PackageSource,
+    PackageType, PackageUser, Requirement, ScopeOperation, UserSet, name_taken, too_many_users, vending_disabled,
+};
+use crate::store::packages::{Package, PackageStore};
+use crate::store::{MAX_UPDATE_ATTEMPTS, StoreError};
+
+/// Share-entry writes in flight at once for one scope change.
+const INDEX_CONCURRENCY: usize = 32;
+/// Keys per BatchGetItem call (the API's limit).
+const BATCH_GET_KEYS: usize = 100;
+/// Requests per BatchWriteItem call (the API's limit).
+const BATCH_WRITE_ITEMS: usize = 25;
+const PACKAGE_PREFIX: &str = "PACKAGE#";
+const ACCOUNT_PREFIX: &str = "ACCOUNT#";
+
+fn key(pk: String, sk: String) -> Item {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
+
+fn package_key(owner: &AccountId, id: &PackageId) -> Item {
+    key(format!("{ACCOUNT_PREFIX}{owner}"), format!("{PACKAGE_PREFIX}{id}"))
+}
+
+fn name_key(owner: &AccountId, name: &PackageName) -> Item {
+    key(format!("{ACCOUNT_PREFIX}{owner}"), format!("PACKAGE_NAME#{}", name.as_str()))
+}
+
+fn share_key(user: &PackageUser, id: &PackageId) -> Item {
+    key(format!("SHARED#{}", user.as_str()), format!("{PACKAGE_PREFIX}{id}"))
+}
+
+fn users_value(users: &UserSet) -> AttributeValue {
+    AttributeValue::Ss(users.strings())
+}
+
+fn package_item(p: &Package) -> Item {
+    let mut item = package_key(&p.owner, &p.id);
+    item.insert("packageId".into(), s(p.id.as_str()));
+    item.insert("name".into(), s(p.name.as_str()));
+    item.insert("type".into(), s(p.package_type.as_str()));
+    if let Some(description) = &p.description {
+        item.insert("description".into(), s(description));
+    }
+    let source = HashMap::from([("bucket".to_owned(), s(&p.source.bucket)), ("key".to_owned(), s(&p.source.key))]);
+    item.insert("source".into(), AttributeValue::M(source));
+    if let Some(c) = &p.configuration {
+        let mut config = HashMap::from([
+            ("licenseRequirement".to_owned(), s(c.license_requirement.as_str())),
+            ("configurationRequirement".to_owned(), s(c.configuration_requirement.as_str())),
+        ]);
+        if let Some(path) = &c.license_filepath {
+            config.insert("licenseFilepath".into(), s(path));
+        }
+        if let Some(restart) = c.requires_restart {
+            config.insert("requiresRestart".into(), AttributeValue::Bool(restart));
+        }
+        item.insert("configuration".into(), AttributeValue::M(config));
+    }
+    if let Some(version) = &p.engine_version {
+        item.insert("engineVersion".into(), s(version.as_str()));
+    }
+    item.insert("vending".into(), AttributeValue::Bool(p.vending_enabled));
+    if let Some(e) = &p.encryption {
+        let mut encryption = HashMap::from([("enabled".to_owned(), AttributeValue::Bool(e.enabled))]);
+        if let Some(kms) = &e.kms_key_identifier {
+            encryption.insert("kmsKeyIdentifier".into(), s(kms));
+        }
+        item.insert("encryption".into(), AttributeValue::M(encryption));
+    }
+    item.insert("createdAt".into(), n(p.created_at));
+    item.insert("lastUpdatedAt".into(), n(p.last_updated_at));
+    if !p.users.is_empty() {
+        item.insert("users".into(), users_value(&p.users));
+    }
+    item.insert("version".into(), n(p.version));
+    item
+}
+
+fn get_bool(item: &Item, name: &str) -> Result<bool, StoreError> {
+    item.get(name).and_then(|v| v.as_bool().ok()).copied().ok_or_else(|| corrupt(name))
+}
+
+fn opt_s<'a>(item: &'a Item, name: &str) -> Result<Option<&'a str>, StoreError> {
+    item.get(name).map(|v| v.as_s().map(String::as_str).map_err(|_| corrupt(name))).transpose()
+}
+
+fn get_m<'a>(item: &'a Item, name: &str) -> Result<Option<&'a Item>, StoreError> {
+    item.get(name).map(|v| v.as_m().map_err(|_| corrupt(name))).transpose()
+}
+
+fn package_from_item(item: &Item) -> Result<Package, StoreError> {
+    let owner = get_s(item, "pk")?
+        .strip_prefix(ACCOUNT_PREFIX)
+        .and_then(AccountId::parse)
+        .ok_or_else(|| corrupt("package pk"))?;
+    let id = PackageId::new(get_s(item, "packageId")?).ok_or_else(|| corrupt("packageId"))?;
+    let source = get_m(item, "source")?.ok_or_else(|| corrupt("source"))?;
+    let configuration = get_m(item, "configuration")?
+        .map(|c| {
+            let requirement = |name| Requirement::new(get_s(c, name)?).ok_or_else(|| corrupt(name));
+            Ok::<_, StoreError>(PackageConfiguration {
+                license_requirement: requirement("licenseRequirement")?,
+                license_filepath: opt_s(c, "licenseFilepath")?.map(str::to_owned),
+                configuration_requirement: requirement("configurationRequirement")?,
+                requires_restart: c.get("requiresRestart").map(|_| get_bool(c, "requiresRestart")).transpose()?,
+            })
+        })
+        .transpose()?;
+    let encryption = get_m(item, "encryption")?
+        .map(|e| {
+            Ok::<_, StoreError>(EncryptionOptions {
+                enabled: get_bool(e, "enabled")?,
+                kms_key_identifier: opt_s(e, "kmsKeyIdentifier")?.map(str::to_owned),
+            })
+        })
+        .transpose()?;
+    let users = match item.get("users") {
+        None => UserSet::default(),
+        Some(v) => v
+            .as_ss()
+            .ok()
+            .and_then(|users| UserSet::from_stored(users.iter().map(String::as_str)))
+            .ok_or_else(|| corrupt("users"))?,
+    };
+    Ok(Package {
+        owner,
+        id,
+        name: PackageName::new(get_s(item, "name")?).ok_or_else(|| corrupt("name"))?,
+        package_type: PackageType::new(get_s(item, "type")?).ok_or_else(|| corrupt("type"))?,
+        description: opt_s(item, "description")?.map(str::to_owned),
+        source: PackageSource { bucket: get_s(source, "bucket")?.to_owned(), key: get_s(source, "key")?.to_owned() },
+        configuration,
+        engine_version: opt_s(item, "engineVersion")?
+            .map(|v| EngineVersion::new(v).ok_or_else(|| corrupt("engineVersion")))
+            .transpose()?,
+        vending_enabled: get_bool(item, "vending")?,
+        encryption,
+        created_at: get_n(item, "createdAt")?,
+        last_updated_at: get_n(item, "lastUpdatedAt")?,
+        users,
+        version: get_n(item, "version")? as u64,
+    })
+}
+
+/// What a scope write did: the package as written, and whose share entries to put and delete.
+struct ScopeWrite {
+    package: Package,
+    added: UserSet,
+    removed: UserSet,
+}
+
+/// Classifies the item that came back with a failed `attribute_exists(pk) AND vending = :true`:
+/// no item is not-found, vending off is disabled; otherwise the item is returned.
+fn refused(id: &PackageId, old: Option<&Item>) -> Result<Package, StoreError> {
+    let old = package_from_item(old.ok_or(StoreError::NotFound)?)?;
+    if !old.vending_enabled {
+        return Err(StoreError::Rule(vending_disabled(id)));
+    }
+    Ok(old)
+}
+
+impl DynamoStore {
+    /// ADD: one UpdateItem whose condition holds the cap without reading first, as long as the
+    /// current set has room for the whole request. When it has not, the exact union is computed
+    /// from the item that came back, and the write is retried conditional on its version.
+    async fn add_users(
+        &self,
+        owner: &AccountId,
+        id: &PackageId,
+        users: &UserSet,
+        now: i64,
+    ) -> Result<ScopeWrite, StoreError> {
+        let room = MAX_USERS.saturating_sub(users.len());
+        let mut expected_version: Option<u64> = None;
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
+            let request = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(package_key(owner, id)))
+                // `users` is a DynamoDB reserved word.
+                .expression_attribute_names("#users", "users")
+                .update_expression("ADD #users :u, version :one SET lastUpdatedAt = :now")
+                .expression_attribute_values(":u", users_value(users))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":now", n(now))
+                .return_values(ReturnValue::AllNew)
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+            let request = match expected_version {
+                None => request
+                    .condition_expression(
+                        "attribute_exists(pk) AND vending = :true AND (attribute_not_exists(#users) OR size(#users) <= :room)",
+                    )
+                    .expression_attribute_values(":true", AttributeValue::Bool(true))
+                    .expression_attribute_values(":room", n(room)),
+                Some(version) => {
+                    request.condition_expression("version = :v").expression_attribute_values(":v", n(version))
+                }
+            };
+            match request.send().await {
+                Ok(out) => {
+                    let package = package_from_item(out.attributes().ok_or_else(|| corrupt("ADD result"))?)?;
+                    return Ok(ScopeWrite { package, added: users.clone(), removed: UserSet::default() });
+                }
+                Err(err) => match err.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
+                        let old = refused(id, e.item())?;
+                        // Over the cap for real: refuse. Else the guard was only conservative
+                        // (overlap) or someone wrote in between: retry on this exact version.
+                        ScopeOperation::Add.apply(&old.users, users).map_err(StoreError::Rule)?;
+                        if expected_version.is_some() {
+                            backoff(attempt).await;
+                        }
+                        expected_version = Some(old.version);
+                    }
+                    Some(UpdateItemError::TransactionConflictException(_)) => backoff(attempt).await,
+                    _ => return Err(classify(err)),
+                },
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    /// REMOVE: one UpdateItem; removing absent users is a no-op of DynamoDB's `DELETE`.
+    async fn remove_users(
+        &self,
+        owner: &AccountId,
+        id: &PackageId,
+        users: &UserSet,
+        now: i64,
+    ) -> Result<ScopeWrite, StoreError> {
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(package_key(owner, id)))
+                // `users` is a DynamoDB reserved word.
+                .expression_attribute_names("#users", "users")
+                .update_expression("DELETE #users :u ADD version :one SET lastUpdatedAt = :now")
+                .condition_expression("attribute_exists(pk) AND vending = :true")
+                .expression_attribute_values(":u", users_value(users))
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":true", AttributeValue::Bool(true))
+                .return_values(ReturnValue::AllNew)
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .send()
+                .await;
+            match result {
+                Ok(out) => {
+                    let package = package_from_item(out.attributes().ok_or_else(|| corrupt("REMOVE result"))?)?;
+                    return Ok(ScopeWrite { package, added: UserSet::default(), removed: users.clone() });
+                }
+                Err(err) => match err.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
+                        refused(id, e.item())?;
+                        return Err(StoreError::Backend("REMOVE condition failed on a vendable package".into()));
+                    }
+                    Some(UpdateItemError::TransactionConflictException(_)) => backoff(attempt).await,
+                    _ => return Err(classify(err)),
+                },
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    /// OVERRIDE: one UpdateItem that replaces the set (or removes it, for `[]`); the old item
+    /// comes back, so the users it dropped are known.
+    async fn override_users(
+        &self,
+        owner: &AccountId,
+        id: &PackageId,
+        users: &UserSet,
+        now: i64,
+    ) -> Result<ScopeWrite, StoreError> {
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
+            let request = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(package_key(owner, id)))
+                // `users` is a DynamoDB reserved word.
+                .expression_attribute_names("#users", "users")
+                .condition_expression("attribute_exists(pk) AND vending = :true")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":true", AttributeValue::Bool(true))
+                .return_values(ReturnValue::AllOld)
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+            let request = if users.is_empty() {
+                request.update_expression("REMOVE #users SET lastUpdatedAt = :now ADD version :one")
+            } else {
+                request
+                    .update_expression("SET #users = :u, lastUpdatedAt = :now ADD version :one")
+                    .expression_attribute_values(":u", users_value(users))
+            };
+            match request.send().await {
+                Ok(out) => {
+                    let old = package_from_item(out.attributes().ok_or_else(|| corrupt("OVERRIDE result"))?)?;
+                    let removed = old.users.difference(users);
+                    let package =
+                        Package { users: users.clone(), version: old.version + 1, last_updated_at: now, ..old };
+                    return Ok(ScopeWrite { package, added: users.clone(), removed });
+                }
+                Err(err) => match err.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
+                        refused(id, e.item())?;
+                        return Err(StoreError::Backend("OVERRIDE condition failed on a vendable package".into()));
+                    }
+                    Some(UpdateItemError::TransactionConflictException(_)) => backoff(attempt).await,
+                    _ => return Err(classify(err)),
+                },
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    /// Puts (`present`) or deletes the share entry of `user` for package `id`, unless a write of
+    /// the package newer than `version` already did.
+    async fn write_share(
+        &self,
+        owner: &AccountId,
+        id: &PackageId,
+        user: &PackageUser,
+        version: u64,
+        present: bool,
+    ) -> Result<(), StoreError> {
+        const NEWER_WINS: &str = "attribute_not_exists(pk) OR version < :v";
+        if present {
+            let mut item = share_key(user, id);
+            item.insert("owner".into(), s(owner.as_str()));
+            item.insert("version".into(), n(version));
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(NEWER_WINS)
+                .expression_attribute_values(":v", n(version))
+                .send()
+                .await;
+            match result {
+                Ok(_) => Ok(()),
+                Err(err) => match err.as_service_error() {
+                    Some(PutItemError::ConditionalCheckFailedException(_)) => Ok(()),
+                    _ => Err(classify(err)),
+                },
+            }
+        } else {
+            let result = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(share_key(user, id)))
+                .condition_expression(NEWER_WINS)
+                .expression_attribute_values(":v", n(version))
+                .send()
+                .await;
+            match result {
+                Ok(_) => Ok(()),
+                Err(err) => match err.as_service_error() {
+                    Some(DeleteItemError::ConditionalCheckFailedException(_)) => Ok(()),
+                    _ => Err(classify(err)),
+                },
+            }
+        }
+    }
+
+    /// Brings the share entries of a scope write up to date, at most [`INDEX_CONCURRENCY`]
+    /// writes at a time; the first failure is returned (every operation is idempotent, so the
+    /// caller's retry repairs the index).
+    async fn write_shares(&self, write: &ScopeWrite) -> Result<(), StoreError> {
+        let p = &write.package;
+        // Owned items: a stream over borrowed ones trips the async-trait future's lifetimes.
+        let changes: Vec<(PackageUser, bool)> = write
+            .added
+            .iter()
+            .map(|u| (u.clone(), true))
+            .chain(write.removed.iter().map(|u| (u.clone(), false)))
+            .collect();
+        futures::stream::iter(changes)
+            .map(|(user, present)| async move { self.write_share(&p.owner, &p.id, &user, p.version, present).await })
+            .buffer_unordered(INDEX_CONCURRENCY)
+            .try_collect::<()>()
+            .await
+    }
+
+    /// Every item of partition `pk` (whose sort key starts with `sk_prefix`, if given),
+    /// strongly consistent, following `LastEvaluatedKey`.
+    async fn query_partition(&self, pk: String, sk_prefix: Option<&str>) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .set_exclusive_start_key(start.take());
+            request = match sk_prefix {
+                Some(prefix) => request
+                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                    .expression_attribute_values(":prefix", s(prefix)),
+                None => request.key_condition_expression("pk = :pk"),
+            };
+            let out = request.send().await.map_err(classify)?;
+            items.extend(out.items().iter().cloned());
+            match out.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// The packages at `keys` (at most [`BATCH_GET_KEYS`]), strongly consistent; keys DynamoDB
+    /// leaves unprocessed are asked again with backoff.
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut pending = keys;
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
+            let request = KeysAndAttributes::builder().set_keys(Some(pending)).consistent_read(true).build();
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request.map_err(build_error)?)
+                .send()
+                .await
+                .map_err(classify)?;
+            if let Some(found) = out.responses().and_then(|r| r.get(&self.table)) {
+                items.extend(found.iter().cloned());
+            }
+            pending =
+                out.unprocessed_keys().and_then(|u| u.get(&self.table)).map(|k| k.keys().to_vec()).unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(items);
+            }
+            backoff(attempt).await;
+        }
+        Err(StoreError::Throttled(format!("BatchGetItem left {} keys unprocessed", pending.len())))
+    }
+
+    /// Deletes the share entries of a deleted package, best effort: a leftover entry points to
+    /// nothing and readers skip it.
+    async fn delete_shares(&self, package: &Package) {
+        let requests: Vec<WriteRequest> = package
+            .users
+            .iter()
+            .filter_map(|user| {
+                let delete = DeleteRequest::builder().set_key(Some(share_key(user, &package.id))).build().ok()?;
+                Some(WriteRequest::builder().delete_request(delete).build())
+            })
+            .collect();
+        for chunk in requests.chunks(BATCH_WRITE_ITEMS) {
+            let mut pending = chunk.to_vec();
+            for attempt in 0..3 {
+                let result = self.client.batch_write_item().request_items(&self.table, pending.clone()).send().await;
+                match result {
+                    Ok(out) => {
+                        pending = out.unprocessed_items().and_then(|u| u.get(&self.table)).cloned().unwrap_or_default();
+                        if pending.is_empty() {
+                            break;
+                        }
+                        backoff(attempt).await;
+                    }
+                    Err(err) => {
+                        tracing::warn!(package = %package.id, error = %classify(err), "share entries left behind");
+                        break;
+                    }
+                }
+            }
+            if !pending.is_empty() {
+                tracing::warn!(package = %package.id, left = pending.len(), "share entries left behind");
+            }
+        }
+    }
+}
 
 #[async_trait]
-impl PackageStore for DynamoStore {}
+impl PackageStore for DynamoStore {
+    async fn create_package(&self, package: &Package) -> Result<(), StoreError> {
+        let put_package = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(package_item(package)))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_error)?;
+        let mut claim = name_key(&package.owner, &package.name);
+        claim.insert("packageId".into(), s(package.id.as_str()));
+        let put_claim = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(claim))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_error)?;
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().put(put_package.clone()).build())
+                .transact_items(TransactWriteItem::builder().put(put_claim.clone()).build())
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(()),
+                Err(err) => err,
+            };
+            let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() else {
+                return Err(classify(err));
+            };
+            let codes: Vec<&str> = cancel.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
+            match codes.as_slice() {
+                [_, "ConditionalCheckFailed"] => return Err(StoreError::Rule(name_taken(&package.name))),
+                ["ConditionalCheckFailed", _] => {
+                    return Err(StoreError::Backend(format!("package ID {} is already taken", package.id)));
+                }
+                _ if codes.iter().any(|c| matches!(*c, "ThrottlingError" | "ProvisionedThroughputExceeded")) => {
+                    return Err(StoreError::Throttled(format!("transaction cancelled: {codes:?}")));
+                }
+                _ if codes.contains(&"TransactionConflict") => backoff(attempt).await,
+                _ => return Err(StoreError::Backend(format!("transaction cancelled: {codes:?}"))),
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    async fn get_package(&self, owner: &AccountId, id: &PackageId) -> Result<Option<Package>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(package_key(owner, id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.item().map(package_from_item).transpose()
+    }
+
+    async fn update_package_scope(
+        &self,
+        owner: &AccountId,
+        id: &PackageId,
+        operation: ScopeOperation,
+        users: &UserSet,
+        now: i64,
+    ) -> Result<Package, StoreError> {
+        if operation != ScopeOperation::Remove && users.len() > MAX_USERS {
+            return Err(StoreError::Rule(too_many_users(users.len())));
+        }
+        if users.is_empty() && operation != ScopeOperation::Override {
+            // Nothing to write (DynamoDB has no empty sets): check and answer the current scope.
+            let package = self.get_package(owner, id).await?.ok_or(StoreError::NotFound)?;
+            if !package.vending_enabled {
+                return Err(StoreError::Rule(vending_disabled(id)));
+            }
+            return Ok(package);
+        }
+        let write = match operation {
+            ScopeOperation::Add => self.add_users(owner, id, users, now).await?,
+            ScopeOperation::Remove => self.remove_users(owner, id, users, now).await?,
+            ScopeOperation::Override => self.override_users(owner, id, users, now).await?,
+        };
+        self.write_shares(&write).await?;
+        Ok(write.package)
+    }
+
+    async fn packages_visible_to(&self, caller: &AccountId) -> Result<Vec<Package>, StoreError> {
+        let (own, direct, global) = futures::try_join!(
+            self.query_partition(format!("{ACCOUNT_PREFIX}{caller}"), Some(PACKAGE_PREFIX)),
+            self.query_partition(format!("SHARED#{caller}"), None),
+            self.query_partition(format!("SHARED#{}", PackageUser::GLOBAL), None),
+        )?;
+        let mut visible = own.iter().map(package_from_item).collect::<Result<Vec<_>, _>>()?;
+        // Entries of packages the caller does not own, each package once.
+        let mut shared: BTreeSet<(String, String)> = BTreeSet::new();
+        for entry in direct.iter().chain(&global) {
+            let owner = get_s(entry, "owner")?;
+            let id = get_s(entry, "sk")?.strip_prefix(PACKAGE_PREFIX).ok_or_else(|| corrupt("share sk"))?;
+            if owner != caller.as_str() {
+                shared.insert((owner.to_owned(), id.to_owned()));
+            }
+        }
+        let keys: Vec<Item> = shared
+            .into_iter()
+            .map(|(owner, id)| key(format!("{ACCOUNT_PREFIX}{owner}"), format!("{PACKAGE_PREFIX}{id}")))
+            .collect();
+        let batches: Vec<Vec<Item>> = futures::stream::iter(keys.chunks(BATCH_GET_KEYS).map(<[Item]>::to_vec))
+            .map(|chunk| self.batch_get(chunk))
+            .buffer_unordered(4)
+            .try_collect()
+            .await?;
+        for item in batches.iter().flatten() {
+            let package = package_from_item(item)?;
+            // The entry may be stale: the package's own scope decides.
+            if package.users.admits(caller) {
+                visible.push(package);
+            }
+        }
+        Ok(visible)
+    }
+
+    async fn delete_package(&self, owner: &AccountId, id: &PackageId) -> Result<Package, StoreError> {
+        let mut current = self.get_package(owner, id).await?.ok_or(StoreError::NotFound)?;
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
+            let delete_package = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(package_key(owner, id)))
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", n(current.version))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .build()
+                .map_err(build_error)?;
+            let delete_claim = Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(name_key(owner, &current.name)))
+                .condition_expression("attribute_not_exists(pk) OR packageId = :id")
+                .expression_attribute_values(":id", s(id.as_str()))
+                .build()
+                .map_err(build_error)?;
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().delete(delete_package).build())
+                .transact_items(TransactWriteItem::builder().delete(delete_claim).build())
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => {
+                    self.delete_shares(&current).await;
+                    return Ok(current);
+                }
+                Err(err) => err,
+            };
+            let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() else {
+                return Err(classify(err));
+            };
+            let reasons = cancel.cancellation_reasons();
+            let codes: Vec<&str> = reasons.iter().map(|r| r.code().unwrap_or("None")).collect();
+            if codes.first() == Some(&"ConditionalCheckFailed") {
+                // A scope change (or another delete) won the race: start again from what is there.
+                let now_there = reasons.first().and_then(|r| r.item());
+                current = now_there.map(package_from_item).transpose()?.ok_or(StoreError::NotFound)?;
+                backoff(attempt).await;
+                continue;
+            }
+            if codes.iter().any(|c| matches!(*c, "ThrottlingError" | "ProvisionedThroughputExceeded")) {
+                return Err(StoreError::Throttled(format!("transaction cancelled: {codes:?}")));
+            }
+            if !codes.contains(&"TransactionConflict") {
+                return Err(StoreError::Backend(format!("transaction cancelled: {codes:?}")));
+            }
+            backoff(attempt).await;
+        }
+        Err(StoreError::Contention)
+    }
+}

@@ -1,15 +1,305 @@
 //! OpenSearch packages in the embedded store.
+//!
+//! | table | key | value |
+//! |---|---|---|
+//! | `packages` | `<owner>/<id>` | JSON of [`StoredPackage`] |
+//! | `package_names` | `<owner>/<name>` | package ID |
+//! | `package_shares` | `<user>/<id>` (user: account or `GLOBAL`) | owner |
+//!
+//! A package, its name and its share entries change in one write transaction, so names are
+//! unique, the cap is exact and the share entries mirror the scopes exactly; readers still check
+//! membership on the package itself, as the DynamoDB adapter's must.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use redb::WriteTransaction;
+use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use serde::{Deserialize, Serialize};
 
-use super::EmbeddedStore;
-use crate::store::{PackageStore, StoreError};
+use super::{EmbeddedStore, backend, json_error};
+use crate::identity::AccountId;
+use crate::opensearch::domain::{
+    EncryptionOptions, EngineVersion, PackageConfiguration, PackageId, PackageName, PackageSource, PackageType,
+    PackageUser, Requirement, ScopeOperation, UserSet, name_taken, vending_disabled,
+};
+use crate::store::StoreError;
+use crate::store::packages::{Package, PackageStore};
+
+/// `<owner>/<id>` -> JSON of [`StoredPackage`]
+const PACKAGES: TableDefinition<&str, &str> = TableDefinition::new("packages");
+/// `<owner>/<name>` -> package ID
+const PACKAGE_NAMES: TableDefinition<&str, &str> = TableDefinition::new("package_names");
+/// `<user>/<id>` -> owner
+const PACKAGE_SHARES: TableDefinition<&str, &str> = TableDefinition::new("package_shares");
+
+#[derive(Serialize, Deserialize)]
+struct StoredConfiguration {
+    license_requirement: String,
+    license_filepath: Option<String>,
+    configuration_requirement: String,
+    requires_restart: Option<bool>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredEncryption {
+    enabled: bool,
+    kms_key_identifier: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredPackage {
+    name: String,
+    package_type: String,
+    description: Option<String>,
+    bucket: String,
+    key: String,
+    configuration: Option<StoredConfiguration>,
+    engine_version: Option<String>,
+    vending: bool,
+    encryption: Option<StoredEncryption>,
+    created_at: i64,
+    last_updated_at: i64,
+    users: Vec<String>,
+    version: u64,
+}
 
 /// Creates this module's tables (called once when the database opens).
-pub(super) fn init(_txn: &WriteTransaction) -> Result<(), StoreError> {
+pub(super) fn init(txn: &WriteTransaction) -> Result<(), StoreError> {
+    txn.open_table(PACKAGES).map_err(backend)?;
+    txn.open_table(PACKAGE_NAMES).map_err(backend)?;
+    txn.open_table(PACKAGE_SHARES).map_err(backend)?;
+    Ok(())
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Backend(format!("embedded store: stored package has a bad {what}"))
+}
+
+fn package_key(owner: &AccountId, id: &PackageId) -> String {
+    format!("{owner}/{id}")
+}
+
+fn share_key(user: &PackageUser, id: &PackageId) -> String {
+    format!("{}/{id}", user.as_str())
+}
+
+/// The key range of every key that starts with `<prefix>/` (`0` is the byte after `/`).
+fn prefix_range(prefix: &str) -> (String, String) {
+    (format!("{prefix}/"), format!("{prefix}0"))
+}
+
+fn encode(package: &Package) -> Result<String, StoreError> {
+    let stored = StoredPackage {
+        name: package.name.as_str().to_owned(),
+        package_type: package.package_type.as_str().to_owned(),
+        description: package.description.clone(),
+        bucket: package.source.bucket.clone(),
+        key: package.source.key.clone(),
+        configuration: package.configuration.as_ref().map(|c| StoredConfiguration {
+            license_requirement: c.license_requirement.as_str().to_owned(),
+            license_filepath: c.license_filepath.clone(),
+            configuration_requirement: c.configuration_requirement.as_str().to_owned(),
+            requires_restart: c.requires_restart,
+        }),
+        engine_version: package.engine_version.as_ref().map(|v| v.as_str().to_owned()),
+        vending: package.vending_enabled,
+        encryption: package
+            .encryption
+            .as_ref()
+            .map(|e| StoredEncryption { enabled: e.enabled, kms_key_identifier: e.kms_key_identifier.clone() }),
+        created_at: package.created_at,
+        last_updated_at: package.last_updated_at,
+        users: package.users.strings(),
+        version: package.version,
+    };
+    serde_json::to_string(&stored).map_err(json_error)
+}
+
+fn decode(owner: &AccountId, id: &PackageId, json: &str) -> Result<Package, StoreError> {
+    let stored: StoredPackage = serde_json::from_str(json).map_err(json_error)?;
+    let configuration = stored
+        .configuration
+        .map(|c| {
+            Ok::<_, StoreError>(PackageConfiguration {
+                license_requirement: Requirement::new(&c.license_requirement)
+                    .ok_or_else(|| corrupt("license requirement"))?,
+                license_filepath: c.license_filepath,
+                configuration_requirement: Requirement::new(&c.configuration_requirement)
+                    .ok_or_else(|| corrupt("configuration requirement"))?,
+                requires_restart: c.requires_restart,
+            })
+        })
+        .transpose()?;
+    Ok(Package {
+        owner: owner.clone(),
+        id: id.clone(),
+        name: PackageName::new(&stored.name).ok_or_else(|| corrupt("name"))?,
+        package_type: PackageType::new(&stored.package_type).ok_or_else(|| corrupt("type"))?,
+        description: stored.description,
+        source: PackageSource { bucket: stored.bucket, key: stored.key },
+        configuration,
+        engine_version: stored
+            .engine_version
+            .map(|v| EngineVersion::new(&v).ok_or_else(|| corrupt("engine version")))
+            .transpose()?,
+        vending_enabled: stored.vending,
+        encryption: stored
+            .encryption
+            .map(|e| EncryptionOptions { enabled: e.enabled, kms_key_identifier: e.kms_key_identifier }),
+        created_at: stored.created_at,
+        last_updated_at: stored.last_updated_at,
+        users: UserSet::from_stored(stored.users.iter().map(String::as_str)).ok_or_else(|| corrupt("user"))?,
+        version: stored.version,
+    })
+}
+
+/// Splits a `<a>/<b>` key.
+fn split_key(key: &str) -> Option<(&str, &str)> {
+    key.split_once('/')
+}
+
+fn read_package(txn: &WriteTransaction, owner: &AccountId, id: &PackageId) -> Result<Option<Package>, StoreError> {
+    let table = txn.open_table(PACKAGES).map_err(backend)?;
+    let found = table.get(package_key(owner, id).as_str()).map_err(backend)?;
+    found.map(|json| decode(owner, id, json.value())).transpose()
+}
+
+fn write_package(txn: &WriteTransaction, package: &Package) -> Result<(), StoreError> {
+    let mut table = txn.open_table(PACKAGES).map_err(backend)?;
+    table.insert(package_key(&package.owner, &package.id).as_str(), encode(package)?.as_str()).map_err(backend)?;
+    Ok(())
+}
+
+/// Makes the share entries of `id` follow a scope change from `before` to `after`.
+fn write_shares(
+    txn: &WriteTransaction,
+    owner: &AccountId,
+    id: &PackageId,
+    before: &UserSet,
+    after: &UserSet,
+) -> Result<(), StoreError> {
+    let mut shares = txn.open_table(PACKAGE_SHARES).map_err(backend)?;
+    for gone in before.difference(after).iter() {
+        shares.remove(share_key(gone, id).as_str()).map_err(backend)?;
+    }
+    for user in after.difference(before).iter() {
+        shares.insert(share_key(user, id).as_str(), owner.as_str()).map_err(backend)?;
+    }
     Ok(())
 }
 
 #[async_trait]
-impl PackageStore for EmbeddedStore {}
+impl PackageStore for EmbeddedStore {
+    async fn create_package(&self, package: &Package) -> Result<(), StoreError> {
+        let package = package.clone();
+        self.write(move |txn| {
+            let mut names = txn.open_table(PACKAGE_NAMES).map_err(backend)?;
+            let name_key = format!("{}/{}", package.owner, package.name.as_str());
+            if names.get(name_key.as_str()).map_err(backend)?.is_some() {
+                return Err(StoreError::Rule(name_taken(&package.name)));
+            }
+            if read_package(txn, &package.owner, &package.id)?.is_some() {
+                return Err(StoreError::Backend(format!("package ID {} is already taken", package.id)));
+            }
+            names.insert(name_key.as_str(), package.id.as_str()).map_err(backend)?;
+            write_package(txn, &package)?;
+            write_shares(txn, &package.owner, &package.id, &UserSet::default(), &package.users)
+        })
+        .await
+    }
+
+    async fn get_package(&self, owner: &AccountId, id: &PackageId) -> Result<Option<Package>, StoreError> {
+        let db = Arc::clone(&self.db);
+        let (owner, id) = (owner.clone(), id.clone());
+        tokio::task::spawn_blocking(move || {
+            let txn = db.begin_read().map_err(backend)?;
+            let table = txn.open_table(PACKAGES).map_err(backend)?;
+            let found = table.get(package_key(&owner, &id).as_str()).map_err(backend)?;
+            found.map(|json| decode(&owner, &id, json.value())).transpose()
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("embedded store task: {e}")))?
+    }
+
+    async fn update_package_scope(
+        &self,
+        owner: &AccountId,
+        id: &PackageId,
+        operation: ScopeOperation,
+        users: &UserSet,
+        now: i64,
+    ) -> Result<Package, StoreError> {
+        let (owner, id, users) = (owner.clone(), id.clone(), users.clone());
+        self.write(move |txn| {
+            let current = read_package(txn, &owner, &id)?.ok_or(StoreError::NotFound)?;
+            if !current.vending_enabled {
+                return Err(StoreError::Rule(vending_disabled(&id)));
+            }
+            if users.is_empty() && operation != ScopeOperation::Override {
+                return Ok(current);
+            }
+            let next_users = operation.apply(&current.users, &users).map_err(StoreError::Rule)?;
+            write_shares(txn, &owner, &id, &current.users, &next_users)?;
+            let next = Package { users: next_users, version: current.version + 1, last_updated_at: now, ..current };
+            write_package(txn, &next)?;
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn packages_visible_to(&self, caller: &AccountId) -> Result<Vec<Package>, StoreError> {
+        let db = Arc::clone(&self.db);
+        let caller = caller.clone();
+        tokio::task::spawn_blocking(move || {
+            let txn = db.begin_read().map_err(backend)?;
+            let packages = txn.open_table(PACKAGES).map_err(backend)?;
+            let mut visible = Vec::new();
+            let (from, to) = prefix_range(caller.as_str());
+            for entry in packages.range(from.as_str()..to.as_str()).map_err(backend)? {
+                let (key, json) = entry.map_err(backend)?;
+                let id = split_key(key.value()).and_then(|(_, id)| PackageId::new(id)).ok_or_else(|| corrupt("key"))?;
+                visible.push(decode(&caller, &id, json.value())?);
+            }
+            // Shared with the caller, or with everyone; not the caller's own (already listed).
+            let shares = txn.open_table(PACKAGE_SHARES).map_err(backend)?;
+            let mut shared: BTreeSet<(String, String)> = BTreeSet::new();
+            for user in [caller.as_str(), PackageUser::GLOBAL] {
+                let (from, to) = prefix_range(user);
+                for entry in shares.range(from.as_str()..to.as_str()).map_err(backend)? {
+                    let (key, owner) = entry.map_err(backend)?;
+                    let id = split_key(key.value()).map(|(_, id)| id).ok_or_else(|| corrupt("share key"))?;
+                    if owner.value() != caller.as_str() {
+                        shared.insert((owner.value().to_owned(), id.to_owned()));
+                    }
+                }
+            }
+            for (owner, id) in shared {
+                let owner = AccountId::parse(&owner).ok_or_else(|| corrupt("share owner"))?;
+                let id = PackageId::new(&id).ok_or_else(|| corrupt("share ID"))?;
+                if let Some(json) = packages.get(package_key(&owner, &id).as_str()).map_err(backend)? {
+                    let package = decode(&owner, &id, json.value())?;
+                    if package.users.admits(&caller) {
+                        visible.push(package);
+                    }
+                }
+            }
+            Ok(visible)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("embedded store task: {e}")))?
+    }
+
+    async fn delete_package(&self, owner: &AccountId, id: &PackageId) -> Result<Package, StoreError> {
+        let (owner, id) = (owner.clone(), id.clone());
+        self.write(move |txn| {
+            let package = read_package(txn, &owner, &id)?.ok_or(StoreError::NotFound)?;
+            txn.open_table(PACKAGES).map_err(backend)?.remove(package_key(&owner, &id).as_str()).map_err(backend)?;
+            let name_key = format!("{owner}/{}", package.name.as_str());
+            txn.open_table(PACKAGE_NAMES).map_err(backend)?.remove(name_key.as_str()).map_err(backend)?;
+            write_shares(txn, &owner, &id, &package.users, &UserSet::default())?;
+            Ok(package)
+        })
+        .await
+    }
+}
