@@ -1,9 +1,519 @@
 //! Macie sessions and members on the DynamoDB table.
+//!
+//! | item | pk | sk | attributes |
+//! |---|---|---|---|
+//! | session | `ACCOUNT#<account>` | `MACIE_SESSION` | `status`, `findingPublishingFrequency`, `createdAt` N, `updatedAt` N (epoch ms), `discovery`, `clientToken`?, `fingerprint`? |
+//! | member | `ACCOUNT#<admin>` | `MEMBER#<member>` | `accountId`, `email`, `relationshipStatus`, `tags` M, `invitedAt` N, `updatedAt` N, `discovery` |
+//! | administrator claim | `ACCOUNT#<member>` | `MACIE_ADMINISTRATOR` | `administrator` |
+//!
+//! The claim makes "a member of at most one administrator" a condition on one item, written in
+//! the same transaction as the member. Every write is conditional; failures are classified from
+//! `ReturnValuesOnConditionCheckFailure` or the transaction's cancellation reasons.
+
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, CancellationReason, ConditionCheck, Delete, KeysAndAttributes, Put,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use futures::StreamExt;
 
-use super::DynamoStore;
-use crate::store::MacieStore;
+use super::{DynamoStore, Item, account_pk, backoff, build_error, classify, corrupt, get_n, get_s, n, s};
+use crate::identity::AccountId;
+use crate::macie::domain::{
+    DiscoveryErrorCode, DiscoveryStatus, DiscoveryUpdate, Email, FindingPublishingFrequency, MacieStatus,
+    RelationshipStatus, SessionChanges,
+};
+use crate::nfm::domain::Tags;
+use crate::store::macie::{
+    DiscoveryPage, EnableOutcome, MacieSession, Member, SessionToken, already_enabled, already_member, not_enabled,
+    page_of,
+};
+use crate::store::{MAX_UPDATE_ATTEMPTS, MacieStore, StoreError};
+
+const SESSION_SK: &str = "MACIE_SESSION";
+const MEMBER_PREFIX: &str = "MEMBER#";
+const CLAIM_SK: &str = "MACIE_ADMINISTRATOR";
+
+/// Concurrent writes of one discovery batch: the batch maximum, so a full batch is one round
+/// trip of wall time.
+const BATCH_CONCURRENCY: usize = crate::macie::domain::MAX_BATCH_ENTRIES;
+
+fn key(pk: AttributeValue, sk: String) -> Item {
+    HashMap::from([("pk".to_owned(), pk), ("sk".to_owned(), s(sk))])
+}
+
+fn session_key(account: &AccountId) -> Item {
+    key(account_pk(account), SESSION_SK.to_owned())
+}
+
+fn member_key(admin: &AccountId, member: &AccountId) -> Item {
+    key(account_pk(admin), format!("{MEMBER_PREFIX}{member}"))
+}
+
+fn claim_key(member: &AccountId) -> Item {
+    key(account_pk(member), CLAIM_SK.to_owned())
+}
+
+fn session_from_item(account: &AccountId, item: &Item) -> Result<MacieSession, StoreError> {
+    Ok(MacieSession {
+        account: account.clone(),
+        status: MacieStatus::from_wire(get_s(item, "status")?).ok_or_else(|| corrupt("status"))?,
+        finding_publishing_frequency: FindingPublishingFrequency::from_wire(get_s(item, "findingPublishingFrequency")?)
+            .ok_or_else(|| corrupt("findingPublishingFrequency"))?,
+        created_at: get_n(item, "createdAt")?,
+        updated_at: get_n(item, "updatedAt")?,
+        discovery: discovery_of(item)?,
+    })
+}
+
+fn discovery_of(item: &Item) -> Result<DiscoveryStatus, StoreError> {
+    DiscoveryStatus::from_wire(get_s(item, "discovery")?).ok_or_else(|| corrupt("discovery"))
+}
+
+fn member_item(member: &Member) -> Item {
+    let mut item = member_key(&member.administrator, &member.account);
+    item.insert("accountId".into(), s(member.account.as_str()));
+    item.insert("email".into(), s(member.email.as_str()));
+    item.insert("relationshipStatus".into(), s(member.relationship.as_str()));
+    let tags = member.tags.as_map().iter().map(|(k, v)| (k.clone(), s(v))).collect();
+    item.insert("tags".into(), AttributeValue::M(tags));
+    item.insert("invitedAt".into(), n(member.invited_at));
+    item.insert("updatedAt".into(), n(member.updated_at));
+    item.insert("discovery".into(), s(member.discovery.as_str()));
+    item
+}
+
+fn member_account(item: &Item) -> Result<AccountId, StoreError> {
+    AccountId::parse(get_s(item, "accountId")?).ok_or_else(|| corrupt("accountId"))
+}
+
+fn member_from_item(admin: &AccountId, item: &Item) -> Result<Member, StoreError> {
+    let tags = match item.get("tags") {
+        Some(AttributeValue::M(map)) => map
+            .iter()
+            .map(|(k, v)| v.as_s().map(|v| (k.clone(), v.clone())).map_err(|_| corrupt("tag value")))
+            .collect::<Result<BTreeMap<_, _>, _>>()?,
+        _ => BTreeMap::new(),
+    };
+    Ok(Member {
+        administrator: admin.clone(),
+        account: member_account(item)?,
+        email: Email::from_stored(get_s(item, "email")?.to_owned()),
+        relationship: RelationshipStatus::from_wire(get_s(item, "relationshipStatus")?)
+            .ok_or_else(|| corrupt("relationshipStatus"))?,
+        tags: Tags::from_stored(tags),
+        invited_at: get_n(item, "invitedAt")?,
+        updated_at: get_n(item, "updatedAt")?,
+        discovery: discovery_of(item)?,
+    })
+}
+
+/// Whether cancellation reason `i` is a failed condition.
+fn failed(reasons: &[CancellationReason], i: usize) -> bool {
+    reasons.get(i).is_some_and(|r| r.code() == Some("ConditionalCheckFailed"))
+}
+
+impl DynamoStore {
+    /// A ConditionCheck that the account has a Macie session.
+    fn session_check(&self, account: &AccountId) -> Result<TransactWriteItem, StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(session_key(account)))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
+    }
+
+    /// Runs a transaction, retrying while it meets other transactions on its items. `Ok(None)`
+    /// when it committed, `Ok(Some(reasons))` when a condition failed (one reason per item).
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Option<Vec<CancellationReason>>, StoreError> {
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
+            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+            let err = match result {
+                Ok(_) => return Ok(None),
+                Err(err) => err,
+            };
+            let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() else {
+                return Err(classify(err));
+            };
+            let reasons = cancel.cancellation_reasons();
+            let codes: Vec<&str> = reasons.iter().filter_map(|r| r.code()).collect();
+            if codes.iter().any(|c| matches!(*c, "ThrottlingError" | "ProvisionedThroughputExceeded")) {
+                return Err(StoreError::Throttled(format!("transaction cancelled: {codes:?}")));
+            }
+            if codes.contains(&"TransactionConflict") {
+                backoff(attempt).await;
+                continue;
+            }
+            if codes.contains(&"ConditionalCheckFailed") {
+                return Ok(Some(reasons.to_vec()));
+            }
+            return Err(StoreError::Backend(format!("transaction cancelled: {codes:?}")));
+        }
+        Err(StoreError::Contention)
+    }
+
+    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(output.item)
+    }
+
+    /// One discovery entry: a conditional UpdateItem of the session (the administrator itself)
+    /// or of the member item, applied only while it is not paused. The item returned with a
+    /// failed condition tells paused (present) from not covered (absent).
+    async fn update_one(
+        &self,
+        admin: &AccountId,
+        update: &DiscoveryUpdate,
+        now: i64,
+    ) -> Result<Result<(), DiscoveryErrorCode>, StoreError> {
+        let (item_key, state_attribute, enabled) = if &update.account == admin {
+            (session_key(admin), "status", MacieStatus::Enabled.as_str())
+        } else {
+            (member_key(admin, &update.account), "relationshipStatus", RelationshipStatus::Enabled.as_str())
+        };
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(item_key.clone()))
+                .update_expression("SET #discovery = :status, #updatedAt = :now")
+                .condition_expression("attribute_exists(pk) AND #state = :enabled")
+                .expression_attribute_names("#discovery", "discovery")
+                .expression_attribute_names("#updatedAt", "updatedAt")
+                .expression_attribute_names("#state", state_attribute)
+                .expression_attribute_values(":status", s(update.status.as_str()))
+                .expression_attribute_values(":now", n(now))
+                .expression_attribute_values(":enabled", s(enabled))
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(Ok(())),
+                Err(err) => match err.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
+                        return Ok(Err(match e.item() {
+                            Some(_) => DiscoveryErrorCode::AccountPaused,
+                            None => DiscoveryErrorCode::AccountNotFound,
+                        }));
+                    }
+                    // A member or session transaction holds the item right now: try again.
+                    Some(UpdateItemError::TransactionConflictException(_)) => backoff(attempt).await,
+                    _ => return Err(classify(err)),
+                },
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    /// All member items of `admin` after `after`, at least `want` of them if there are (key-range
+    /// paging from the cursor, consistent reads).
+    async fn query_members(
+        &self,
+        admin: &AccountId,
+        after: Option<&AccountId>,
+        want: usize,
+    ) -> Result<Vec<(AccountId, DiscoveryStatus)>, StoreError> {
+        let mut start = after.map(|after| member_key(admin, after));
+        let mut items = Vec::new();
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", account_pk(admin))
+                .expression_attribute_values(":prefix", s(MEMBER_PREFIX))
+                .projection_expression("accountId, #discovery")
+                .expression_attribute_names("#discovery", "discovery")
+                .consistent_read(true)
+                .limit(i32::try_from(want - items.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in output.items() {
+                items.push((member_account(item)?, discovery_of(item)?));
+            }
+            match output.last_evaluated_key {
+                Some(last) if items.len() < want => start = Some(last),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// The member items of `admin` among `ids` (at most 50, so one BatchGetItem plus retries of
+    /// unprocessed keys).
+    async fn batch_get_members(
+        &self,
+        admin: &AccountId,
+        ids: &[&AccountId],
+    ) -> Result<Vec<(AccountId, DiscoveryStatus)>, StoreError> {
+        let mut items = Vec::new();
+        if ids.is_empty() {
+            return Ok(items);
+        }
+        let keys = ids.iter().map(|id| member_key(admin, id)).collect::<Vec<_>>();
+        let mut request = KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .consistent_read(true)
+            .projection_expression("accountId, #discovery")
+            .expression_attribute_names("#discovery", "discovery")
+            .build()
+            .map_err(build_error)?;
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request.clone())
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in output.responses.as_ref().and_then(|r| r.get(&self.table)).into_iter().flatten() {
+                items.push((member_account(item)?, discovery_of(item)?));
+            }
+            match output.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty()) {
+                Some(rest) => {
+                    request = rest;
+                    backoff(attempt).await;
+                }
+                None => return Ok(items),
+            }
+        }
+        Err(StoreError::Throttled("BatchGetItem left keys unprocessed after retries".into()))
+    }
+}
 
 #[async_trait]
-impl MacieStore for DynamoStore {}
+impl MacieStore for DynamoStore {
+    async fn enable_macie(
+        &self,
+        session: &MacieSession,
+        token: Option<&SessionToken>,
+    ) -> Result<EnableOutcome, StoreError> {
+        let mut item = session_key(&session.account);
+        item.insert("status".into(), s(session.status.as_str()));
+        item.insert("findingPublishingFrequency".into(), s(session.finding_publishing_frequency.as_str()));
+        item.insert("createdAt".into(), n(session.created_at));
+        item.insert("updatedAt".into(), n(session.updated_at));
+        item.insert("discovery".into(), s(session.discovery.as_str()));
+        if let Some(token) = token {
+            item.insert("clientToken".into(), s(&token.token));
+            item.insert("fingerprint".into(), s(&token.fingerprint));
+        }
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(EnableOutcome::Created),
+            Err(err) => err,
+        };
+        let Some(PutItemError::ConditionalCheckFailedException(e)) = err.as_service_error() else {
+            return Err(classify(err));
+        };
+        let existing = e.item();
+        let attr = |name| existing.and_then(|item| item.get(name)).and_then(|v| v.as_s().ok());
+        match (token, attr("clientToken"), attr("fingerprint")) {
+            (Some(token), Some(seen), Some(fingerprint)) if *seen == token.token => {
+                if *fingerprint == token.fingerprint {
+                    Ok(EnableOutcome::Replayed)
+                } else {
+                    Err(StoreError::TokenMismatch)
+                }
+            }
+            _ => Err(already_enabled()),
+        }
+    }
+
+    async fn get_session(&self, account: &AccountId) -> Result<Option<MacieSession>, StoreError> {
+        self.get(session_key(account)).await?.map(|item| session_from_item(account, &item)).transpose()
+    }
+
+    async fn require_session(&self, account: &AccountId) -> Result<(), StoreError> {
+        match self.transact(vec![self.session_check(account)?]).await? {
+            None => Ok(()),
+            Some(_) => Err(not_enabled()),
+        }
+    }
+
+    async fn update_session(&self, account: &AccountId, changes: &SessionChanges, now: i64) -> Result<(), StoreError> {
+        let mut sets = vec!["#updatedAt = :now"];
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(session_key(account)))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#updatedAt", "updatedAt")
+            .expression_attribute_values(":now", n(now));
+        if let Some(status) = changes.status {
+            sets.push("#status = :status");
+            update = update
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", s(status.as_str()));
+        }
+        if let Some(frequency) = changes.finding_publishing_frequency {
+            sets.push("#frequency = :frequency");
+            update = update
+                .expression_attribute_names("#frequency", "findingPublishingFrequency")
+                .expression_attribute_values(":frequency", s(frequency.as_str()));
+        }
+        let result = update.update_expression(format!("SET {}", sets.join(", "))).send().await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Err(not_enabled()),
+                _ => Err(classify(err)),
+            },
+        }
+    }
+
+    async fn create_member(&self, member: &Member) -> Result<(), StoreError> {
+        let mut claim = claim_key(&member.account);
+        claim.insert("administrator".into(), s(member.administrator.as_str()));
+        let put = |item: Item| {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map(|put| TransactWriteItem::builder().put(put).build())
+                .map_err(build_error)
+        };
+        let items = vec![self.session_check(&member.administrator)?, put(claim)?, put(member_item(member))?];
+        match self.transact(items).await? {
+            None => Ok(()),
+            Some(reasons) if failed(&reasons, 0) => Err(not_enabled()),
+            Some(_) => Err(already_member(&member.account)),
+        }
+    }
+
+    async fn get_member(&self, administrator: &AccountId, account: &AccountId) -> Result<Member, StoreError> {
+        let (session, member) = futures::future::try_join(
+            self.get(session_key(administrator)),
+            self.get(member_key(administrator, account)),
+        )
+        .await?;
+        session.ok_or_else(not_enabled)?;
+        member_from_item(administrator, &member.ok_or(StoreError::NotFound)?)
+    }
+
+    async fn delete_member(&self, administrator: &AccountId, account: &AccountId) -> Result<(), StoreError> {
+        let delete_member = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(member_key(administrator, account)))
+            .condition_expression("attribute_exists(pk)")
+            .build()
+            .map_err(build_error)?;
+        let delete_claim = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(claim_key(account)))
+            .condition_expression("#administrator = :admin")
+            .expression_attribute_names("#administrator", "administrator")
+            .expression_attribute_values(":admin", s(administrator.as_str()))
+            .build()
+            .map_err(build_error)?;
+        let items = vec![
+            self.session_check(administrator)?,
+            TransactWriteItem::builder().delete(delete_member).build(),
+            TransactWriteItem::builder().delete(delete_claim).build(),
+        ];
+        match self.transact(items).await? {
+            None => Ok(()),
+            Some(reasons) if failed(&reasons, 0) => Err(not_enabled()),
+            Some(reasons) if failed(&reasons, 1) => Err(StoreError::NotFound),
+            // The member exists but its claim names another administrator: written together,
+            // so this is a broken table, not a caller error.
+            Some(_) => Err(StoreError::Backend(format!("member {account} of {administrator} has no matching claim"))),
+        }
+    }
+
+    async fn update_member_session(
+        &self,
+        administrator: &AccountId,
+        account: &AccountId,
+        relationship: RelationshipStatus,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(member_key(administrator, account)))
+            .update_expression("SET #relationship = :relationship, #updatedAt = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#relationship", "relationshipStatus")
+            .expression_attribute_names("#updatedAt", "updatedAt")
+            .expression_attribute_values(":relationship", s(relationship.as_str()))
+            .expression_attribute_values(":now", n(now))
+            .build()
+            .map_err(build_error)?;
+        let items = vec![self.session_check(administrator)?, TransactWriteItem::builder().update(update).build()];
+        match self.transact(items).await? {
+            None => Ok(()),
+            Some(reasons) if failed(&reasons, 0) => Err(not_enabled()),
+            Some(_) => Err(StoreError::NotFound),
+        }
+    }
+
+    async fn update_discovery(
+        &self,
+        administrator: &AccountId,
+        updates: &[DiscoveryUpdate],
+        now: i64,
+    ) -> Result<Vec<Result<(), DiscoveryErrorCode>>, StoreError> {
+        self.get(session_key(administrator)).await?.ok_or_else(not_enabled)?;
+        // Independent conditional writes, concurrently; `buffered` keeps request order.
+        // Indices, not references, keep the closure free of higher-ranked lifetimes (`Send`).
+        let results: Vec<_> = futures::stream::iter(0..updates.len())
+            .map(|i| self.update_one(administrator, &updates[i], now))
+            .buffered(BATCH_CONCURRENCY)
+            .collect()
+            .await;
+        results.into_iter().collect()
+    }
+
+    async fn list_discovery(
+        &self,
+        administrator: &AccountId,
+        only: Option<&[AccountId]>,
+        after: Option<&AccountId>,
+        limit: usize,
+    ) -> Result<DiscoveryPage, StoreError> {
+        let members = async {
+            match only {
+                Some(ids) => {
+                    let ids: Vec<&AccountId> =
+                        ids.iter().filter(|id| *id != administrator && after.is_none_or(|after| *id > after)).collect();
+                    self.batch_get_members(administrator, &ids).await
+                }
+                None => self.query_members(administrator, after, limit + 1).await,
+            }
+        };
+        let (session, mut items) = futures::future::try_join(self.get(session_key(administrator)), members).await?;
+        let session = session.ok_or_else(not_enabled)?;
+        if only.is_none_or(|ids| ids.contains(administrator)) {
+            items.push((administrator.clone(), discovery_of(&session)?));
+        }
+        Ok(page_of(items, after, limit))
+    }
+}
