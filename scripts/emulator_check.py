@@ -28,7 +28,21 @@ FUNCTIONS = {  # binary -> template logical id
     "get-scope": "GetScopeFunction",
     "list-scopes": "ListScopesFunction",
     "delete-scope": "DeleteScopeFunction",
+    "create-package": "CreatePackageFunction",
+    "update-package-scope": "UpdatePackageScopeFunction",
+    "describe-packages": "DescribePackagesFunction",
+    "delete-package": "DeletePackageFunction",
+    "enable-macie": "EnableMacieFunction",
+    "get-macie-session": "GetMacieSessionFunction",
+    "update-macie-session": "UpdateMacieSessionFunction",
+    "create-member": "CreateMemberFunction",
+    "get-member": "GetMemberFunction",
+    "update-member-session": "UpdateMemberSessionFunction",
+    "batch-update-automated-discovery-accounts": "BatchUpdateAutomatedDiscoveryAccountsFunction",
+    "list-automated-discovery-accounts": "ListAutomatedDiscoveryAccountsFunction",
+    "delete-member": "DeleteMemberFunction",
 }
+EVENT_PACKAGE_ID = "pkg-0f5b6c1e8c1a4d2b9e3f"  # the package the OpenSearch events name
 
 
 def free_port():
@@ -86,8 +100,17 @@ class Emulator:
         return self.output()
 
 
-def event(binary):
-    return json.loads((ROOT / "events" / f"{binary}.json").read_text())
+def event(binary, account=None, body=None, package_id=None):
+    """The function's event; optionally as another caller, with another body or package ID."""
+    text = (ROOT / "events" / f"{binary}.json").read_text()
+    if package_id:
+        text = text.replace(EVENT_PACKAGE_ID, package_id)
+    e = json.loads(text)
+    if account:
+        e["requestContext"]["authorizer"]["iam"]["accountId"] = account
+    if body is not None:
+        e["body"] = json.dumps(body)
+    return e
 
 
 def check(condition, message):
@@ -138,6 +161,73 @@ def main(endpoint):
         check((status, body) == (200, {}), f"delete-scope: {status} {body}")
         status, headers, _ = emulators["get-scope"].invoke(event("get-scope"))
         check(status == 404 and headers.get("x-amzn-errortype") == "ResourceNotFoundException", "deleted")
+        passed += 1
+
+        # OpenSearch: account 222222222222's package, which the other events are pointed at.
+        status, _, body = emulators["create-package"].invoke(event("create-package"))
+        check(status == 200 and body["PackageDetails"]["PackageOwner"] == "111111111111", f"create-package: {body}")
+        passed += 1
+        status, _, body = emulators["create-package"].invoke(event("create-package", account="222222222222"))
+        check(status == 200, f"create-package as 222222222222: {status} {body}")
+        package_id = body["PackageDetails"]["PackageID"]
+
+        status, _, body = emulators["update-package-scope"].invoke(event("update-package-scope", package_id=package_id))
+        check(status == 200 and body["PackageUserList"] == ["333333333333", "GLOBAL"], f"update-package-scope: {body}")
+        passed += 1
+        status, _, body = emulators["describe-packages"].invoke(event("describe-packages", package_id=package_id))
+        check(status == 200 and [p["PackageID"] for p in body["PackageDetailsList"]] == [package_id],
+              f"describe-packages: {status} {body}")
+        check(body["PackageDetailsList"][0]["AllowListedUserList"] == ["333333333333", "GLOBAL"], body)
+        passed += 1
+        status, _, body = emulators["delete-package"].invoke(event("delete-package", package_id=package_id))
+        check(status == 200 and body["PackageDetails"]["PackageStatus"] == "DELETED", f"delete-package: {body}")
+        status, headers, _ = emulators["delete-package"].invoke(event("delete-package", package_id=package_id))
+        check(status == 409 and headers.get("x-amzn-errortype") == "ResourceNotFoundException", "package deleted")
+        passed += 1
+
+        # Macie: account 222222222222 enables Macie and adds member 333333333333 for the other events.
+        status, _, body = emulators["enable-macie"].invoke(event("enable-macie"))
+        check((status, body) == (200, {}), f"enable-macie: {status} {body}")
+        passed += 1
+        status, _, body = emulators["enable-macie"].invoke(event("enable-macie", account="222222222222"))
+        check(status == 200, f"enable-macie as 222222222222: {status} {body}")
+        member = {"account": {"accountId": "333333333333", "email": "member@example.com"}}
+        status, _, body = emulators["create-member"].invoke(event("create-member", body=member))
+        check(status == 200, f"create-member 333333333333: {status} {body}")
+
+        status, _, body = emulators["update-macie-session"].invoke(event("update-macie-session"))
+        check((status, body) == (200, {}), f"update-macie-session: {status} {body}")
+        passed += 1
+        status, _, body = emulators["get-macie-session"].invoke(event("get-macie-session"))
+        check(status == 200 and body["findingPublishingFrequency"] == "SIX_HOURS", f"get-macie-session: {body}")
+        passed += 1
+        status, _, body = emulators["create-member"].invoke(event("create-member"))
+        check(status == 200 and body["arn"].endswith(":222222222222:member/444444444444"), f"create-member: {body}")
+        passed += 1
+        status, _, body = emulators["get-member"].invoke(event("get-member"))
+        check(status == 200 and body["relationshipStatus"] == "Enabled", f"get-member: {status} {body}")
+        passed += 1
+
+        status, _, body = emulators["batch-update-automated-discovery-accounts"].invoke(
+            event("batch-update-automated-discovery-accounts"))
+        check(status == 200 and body["errors"] == [{"accountId": "999999999999", "errorCode": "ACCOUNT_NOT_FOUND"}],
+              f"batch-update-automated-discovery-accounts: {status} {body}")
+        passed += 1
+        status, _, body = emulators["list-automated-discovery-accounts"].invoke(
+            event("list-automated-discovery-accounts"))
+        check(status == 200 and body["items"] == [{"accountId": "222222222222", "status": "ENABLED"},
+                                                  {"accountId": "333333333333", "status": "ENABLED"}],
+              f"list-automated-discovery-accounts: {status} {body}")
+        passed += 1
+        status, _, body = emulators["update-member-session"].invoke(event("update-member-session"))
+        check((status, body) == (200, {}), f"update-member-session: {status} {body}")
+        status, _, body = emulators["get-member"].invoke(event("get-member"))
+        check(body["relationshipStatus"] == "Paused", f"the member is paused: {body}")
+        passed += 1
+        status, _, body = emulators["delete-member"].invoke(event("delete-member"))
+        check((status, body) == (200, {}), f"delete-member: {status} {body}")
+        status, headers, _ = emulators["get-member"].invoke(event("get-member"))
+        check(status == 404 and headers.get("x-amzn-errortype") == "ResourceNotFoundException", "member deleted")
         passed += 1
     finally:
         for binary, emulator in emulators.items():

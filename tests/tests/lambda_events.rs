@@ -143,3 +143,120 @@ async fn an_event_for_another_route_is_refused_by_a_function() {
     assert_eq!(status, 404);
     assert_eq!(response.headers()["x-amzn-errortype"], "UnknownOperationException");
 }
+
+/// The event of `operation` with the caller's account and (if given) the body replaced.
+fn event_as(operation: Operation, account: &str, body: Option<Value>) -> String {
+    let mut event: Value = serde_json::from_str(&event_text(operation)).unwrap();
+    event["requestContext"]["authorizer"]["iam"]["accountId"] = account.into();
+    if let Some(body) = body {
+        event["body"] = body.to_string().into();
+    }
+    event.to_string()
+}
+
+/// The package ID the OpenSearch events name; the test creates a package and points them at it.
+const EVENT_PACKAGE_ID: &str = "pkg-0f5b6c1e8c1a4d2b9e3f";
+
+#[tokio::test]
+async fn opensearch_events_run_to_their_expected_answers() {
+    let app = seeded_app(IdentityMode::Iam).await;
+    let (status, body, response) = invoke(&app, Operation::CreatePackage, &event_text(Operation::CreatePackage)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["PackageDetails"]["PackageOwner"], "111111111111");
+    assert_eq!(body["PackageDetails"]["PackageStatus"], "AVAILABLE");
+    assert_eq!(response.headers()["x-amzn-requestid"], "evt-create-package");
+
+    // The package of account 222222222222 that the other events are about.
+    let (status, body, _) =
+        invoke(&app, Operation::CreatePackage, &event_as(Operation::CreatePackage, SEEDED_ACCOUNT, None)).await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["PackageDetails"]["PackageID"].as_str().unwrap().to_owned();
+    let event = |operation| event_text(operation).replace(EVENT_PACKAGE_ID, &id);
+
+    let (status, body, _) = invoke(&app, Operation::UpdatePackageScope, &event(Operation::UpdatePackageScope)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["PackageUserList"], serde_json::json!(["333333333333", "GLOBAL"]));
+
+    let (status, body, _) = invoke(&app, Operation::DescribePackages, &event(Operation::DescribePackages)).await;
+    assert_eq!(status, 200, "{body}");
+    let packages = body["PackageDetailsList"].as_array().unwrap();
+    assert_eq!(packages.len(), 1, "{body}");
+    assert_eq!(packages[0]["PackageID"], id.as_str());
+    assert_eq!(packages[0]["AllowListedUserList"], serde_json::json!(["333333333333", "GLOBAL"]));
+
+    let (status, body, _) = invoke(&app, Operation::DeletePackage, &event(Operation::DeletePackage)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["PackageDetails"]["PackageStatus"], "DELETED");
+    let (status, _, response) = invoke(&app, Operation::DeletePackage, &event(Operation::DeletePackage)).await;
+    assert_eq!(status, 409, "OpenSearch's not-found is 409");
+    assert_eq!(response.headers()["x-amzn-errortype"], "ResourceNotFoundException");
+}
+
+#[tokio::test]
+async fn macie_events_run_to_their_expected_answers() {
+    let app = seeded_app(IdentityMode::Iam).await;
+    let (status, body, _) = invoke(&app, Operation::EnableMacie, &event_text(Operation::EnableMacie)).await;
+    assert_eq!((status, body), (200, serde_json::json!({})));
+
+    // Account 222222222222, which the other events act as, has Macie and member 333333333333.
+    let (status, _, response) = invoke(&app, Operation::GetMacieSession, &event_text(Operation::GetMacieSession)).await;
+    assert_eq!(status, 403, "no session yet");
+    assert_eq!(response.headers()["x-amzn-errortype"], "AccessDeniedException");
+    let (status, body, _) =
+        invoke(&app, Operation::EnableMacie, &event_as(Operation::EnableMacie, SEEDED_ACCOUNT, None)).await;
+    assert_eq!(status, 200, "{body}");
+    let member = serde_json::json!({"account": {"accountId": "333333333333", "email": "member@example.com"}});
+    let (status, body, _) =
+        invoke(&app, Operation::CreateMember, &event_as(Operation::CreateMember, SEEDED_ACCOUNT, Some(member))).await;
+    assert_eq!(status, 200, "{body}");
+
+    let (status, body, _) =
+        invoke(&app, Operation::UpdateMacieSession, &event_text(Operation::UpdateMacieSession)).await;
+    assert_eq!((status, body), (200, serde_json::json!({})));
+    let (status, body, _) = invoke(&app, Operation::GetMacieSession, &event_text(Operation::GetMacieSession)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["findingPublishingFrequency"], "SIX_HOURS", "the update event's change");
+    assert_eq!(body["status"], "ENABLED");
+
+    let (status, body, _) = invoke(&app, Operation::CreateMember, &event_text(Operation::CreateMember)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["arn"], "arn:aws:macie2:us-east-1:222222222222:member/444444444444");
+    let (status, body, _) = invoke(&app, Operation::GetMember, &event_text(Operation::GetMember)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["relationshipStatus"], "Enabled");
+
+    let batch = Operation::BatchUpdateAutomatedDiscoveryAccounts;
+    let (status, body, _) = invoke(&app, batch, &event_text(batch)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["errors"], serde_json::json!([{"accountId": "999999999999", "errorCode": "ACCOUNT_NOT_FOUND"}]));
+
+    let list = Operation::ListAutomatedDiscoveryAccounts;
+    let (status, body, _) = invoke(&app, list, &event_text(list)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["items"],
+        serde_json::json!([
+            {"accountId": "222222222222", "status": "ENABLED"},
+            {"accountId": "333333333333", "status": "ENABLED"},
+        ]),
+        "the repeated accountIds keys filter the listing to the two accounts the batch enabled"
+    );
+
+    let (status, body, _) =
+        invoke(&app, Operation::UpdateMemberSession, &event_text(Operation::UpdateMemberSession)).await;
+    assert_eq!((status, body), (200, serde_json::json!({})));
+    let (status, body, _) = invoke(&app, batch, &event_text(batch)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["errors"],
+        serde_json::json!([
+            {"accountId": "333333333333", "errorCode": "ACCOUNT_PAUSED"},
+            {"accountId": "999999999999", "errorCode": "ACCOUNT_NOT_FOUND"},
+        ])
+    );
+
+    let (status, body, _) = invoke(&app, Operation::DeleteMember, &event_text(Operation::DeleteMember)).await;
+    assert_eq!((status, body), (200, serde_json::json!({})));
+    let (status, _, _) = invoke(&app, Operation::GetMember, &event_text(Operation::GetMember)).await;
+    assert_eq!(status, 404);
+}

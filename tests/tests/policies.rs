@@ -80,6 +80,9 @@ fn template_actions(operation: Operation) -> BTreeSet<String> {
     actions
 }
 
+/// One recorded call: the caller, path labels, raw query string and JSON body (`Null` for none).
+type Call<'a> = (&'a str, &'a [(&'static str, &'a str)], &'a str, serde_json::Value);
+
 struct Harness {
     /// Writes through here are recorded.
     app: App,
@@ -112,15 +115,55 @@ impl Harness {
         scope_id: &str,
         body: serde_json::Value,
     ) -> (u16, serde_json::Value) {
+        self.request(app, operation, account, &[("scopeId", scope_id)], "", body).await
+    }
+
+    /// Dispatches `operation` as `account` with path labels, a raw query string and a JSON body
+    /// (`Null` for none).
+    async fn request(
+        &self,
+        app: &App,
+        operation: Operation,
+        account: &str,
+        labels: &[(&'static str, &str)],
+        query: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         let request = ApiRequest {
             request_id: "policy-test".into(),
             caller: AccountId::parse(account),
-            path_params: PathParams::new(vec![("scopeId", scope_id.to_owned())]),
-            query: Vec::new(),
+            path_params: PathParams::new(labels.iter().map(|(k, v)| (*k, (*v).to_owned())).collect()),
+            query: ApiRequest::parse_query(Some(query)),
             body: if body.is_null() { Vec::new() } else { body.to_string().into_bytes() },
         };
         let response = dispatch(app, operation, request).await;
         (response.status, serde_json::from_slice(&response.body).unwrap())
+    }
+
+    /// Runs `operation` through the recording app and returns the statuses in order.
+    async fn statuses(
+        &self,
+        operation: Operation,
+        calls: &[Call<'_>],
+    ) -> Vec<u16> {
+        let mut statuses = Vec::new();
+        for (account, labels, query, body) in calls {
+            statuses.push(self.request(&self.app, operation, account, labels, query, body.clone()).await.0);
+        }
+        statuses
+    }
+
+    /// Runs `operation` through the setup app (not recorded) and asserts it succeeded.
+    async fn prepare(
+        &self,
+        operation: Operation,
+        account: &str,
+        labels: &[(&'static str, &str)],
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let (status, body) = self.request(&self.setup, operation, account, labels, "", body).await;
+        assert_eq!(status, 200, "setup {operation:?}: {body}");
+        body
     }
 
     async fn create(&self, account: &str) -> String {
@@ -194,4 +237,237 @@ async fn each_function_policy_grants_exactly_the_actions_its_code_calls() {
     assert_eq!(h.call(&h.app, Operation::DeleteScope, "100000000006", &id, serde_json::Value::Null).await.0, 200);
     assert_eq!(h.call(&h.app, Operation::DeleteScope, "100000000006", &id, serde_json::Value::Null).await.0, 404);
     assert_eq!(h.recorder.take(), template_actions(Operation::DeleteScope), "DeleteScope");
+}
+
+fn package_body(name: &str, vending: bool) -> serde_json::Value {
+    serde_json::json!({
+        "PackageName": name,
+        "PackageType": "TXT-DICTIONARY",
+        "PackageSource": {"S3BucketName": "policy-bucket", "S3Key": "words.txt"},
+        "PackageVendingOptions": {"VendingEnabled": vending},
+    })
+}
+
+fn scope_change(id: &str, operation: &str, users: &[&str]) -> serde_json::Value {
+    serde_json::json!({"PackageID": id, "Operation": operation, "PackageUserList": users})
+}
+
+#[tokio::test]
+async fn each_opensearch_function_policy_grants_exactly_the_actions_its_code_calls() {
+    let h = Harness::new().await;
+    let (owner, other) = ("200000000001", "200000000002");
+    let none: &[(&'static str, &str)] = &[];
+    let null = serde_json::Value::Null;
+
+    // CreatePackage: created, a taken name, an invalid request.
+    let statuses = h
+        .statuses(
+            Operation::CreatePackage,
+            &[
+                (owner, none, "", package_body("shared-words", true)),
+                (owner, none, "", package_body("shared-words", true)),
+                (owner, none, "", serde_json::json!({"PackageName": "x"})),
+            ],
+        )
+        .await;
+    assert_eq!(statuses, [200, 409, 400]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::CreatePackage), "CreatePackage");
+
+    let shared = h.prepare(Operation::CreatePackage, owner, none, package_body("vended", true)).await;
+    let shared = shared["PackageDetails"]["PackageID"].as_str().unwrap().to_owned();
+    let closed = h.prepare(Operation::CreatePackage, owner, none, package_body("not-vended", false)).await;
+    let closed = closed["PackageDetails"]["PackageID"].as_str().unwrap().to_owned();
+    let many: Vec<String> = (0..1000).map(|i| format!("{:012}", 500_000_000_000u64 + i)).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    h.recorder.take();
+
+    // UpdatePackageScope: every operation, an empty list, unknown and closed packages, the cap.
+    let statuses = h
+        .statuses(
+            Operation::UpdatePackageScope,
+            &[
+                (owner, none, "", scope_change(&shared, "ADD", &[other, "GLOBAL"])),
+                (owner, none, "", scope_change(&shared, "REMOVE", &["GLOBAL"])),
+                (owner, none, "", scope_change(&shared, "ADD", &[])),
+                (owner, none, "", scope_change(&closed, "ADD", &[other])),
+                (other, none, "", scope_change(&shared, "ADD", &[other])),
+                (owner, none, "", scope_change(&closed, "OVERRIDE", &[])),
+            ],
+        )
+        .await;
+    assert_eq!(statuses, [200, 200, 200, 409, 409, 409]);
+    let statuses = h
+        .statuses(
+            Operation::UpdatePackageScope,
+            &[
+                (owner, none, "", scope_change(&shared, "OVERRIDE", &many)),
+                (owner, none, "", scope_change(&shared, "ADD", &["200000000009"])),
+                (owner, none, "", scope_change(&shared, "OVERRIDE", &[other])),
+            ],
+        )
+        .await;
+    assert_eq!(statuses, [200, 400, 200]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::UpdatePackageScope), "UpdatePackageScope");
+
+    // DescribePackages: the owner, an account it is shared with, an account with nothing.
+    let filter = serde_json::json!({"Filters": [{"Name": "PackageType", "Value": ["TXT-DICTIONARY"]}]});
+    let statuses = h
+        .statuses(
+            Operation::DescribePackages,
+            &[(owner, none, "", null.clone()), (other, none, "", filter), ("200000000003", none, "", null.clone())],
+        )
+        .await;
+    assert_eq!(statuses, [200, 200, 200]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::DescribePackages), "DescribePackages");
+
+    // DeletePackage: a shared package, then gone, then another tenant's attempt.
+    let statuses = h
+        .statuses(
+            Operation::DeletePackage,
+            &[
+                (owner, &[("PackageID", shared.as_str())], "", null.clone()),
+                (owner, &[("PackageID", shared.as_str())], "", null.clone()),
+                (other, &[("PackageID", closed.as_str())], "", null.clone()),
+            ],
+        )
+        .await;
+    assert_eq!(statuses, [200, 409, 409]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::DeletePackage), "DeletePackage");
+}
+
+fn member_body(account: &str) -> serde_json::Value {
+    serde_json::json!({"account": {"accountId": account, "email": format!("ops+{account}@example.com")}})
+}
+
+#[tokio::test]
+async fn each_macie_function_policy_grants_exactly_the_actions_its_code_calls() {
+    let h = Harness::new().await;
+    let (admin, member, stranger) = ("300000000001", "300000000002", "300000000009");
+    let none: &[(&'static str, &str)] = &[];
+    let of_member: &[(&'static str, &str)] = &[("id", member)];
+    let null = serde_json::Value::Null;
+    let token = "5a0c2e84-3b1d-4f6a-9e7c-8d2b1a0f9e3c";
+
+    // EnableMacie: with a token, replayed, the token with another request, without a token again.
+    let statuses = h
+        .statuses(
+            Operation::EnableMacie,
+            &[
+                (admin, none, "", serde_json::json!({"clientToken": token})),
+                (admin, none, "", serde_json::json!({"clientToken": token})),
+                (admin, none, "", serde_json::json!({"clientToken": token, "status": "PAUSED"})),
+                (admin, none, "", null.clone()),
+            ],
+        )
+        .await;
+    assert_eq!(statuses, [200, 200, 409, 409]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::EnableMacie), "EnableMacie");
+
+    let statuses = h
+        .statuses(Operation::GetMacieSession, &[(admin, none, "", null.clone()), (stranger, none, "", null.clone())])
+        .await;
+    assert_eq!(statuses, [200, 403]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::GetMacieSession), "GetMacieSession");
+
+    let pause = serde_json::json!({"status": "PAUSED"});
+    let resume = serde_json::json!({"status": "ENABLED"});
+    let statuses = h
+        .statuses(
+            Operation::UpdateMacieSession,
+            &[(admin, none, "", pause.clone()), (admin, none, "", resume.clone()), (stranger, none, "", pause.clone())],
+        )
+        .await;
+    assert_eq!(statuses, [200, 200, 403]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::UpdateMacieSession), "UpdateMacieSession");
+
+    // CreateMember: created, already a member, no session.
+    let statuses = h
+        .statuses(
+            Operation::CreateMember,
+            &[
+                (admin, none, "", member_body(member)),
+                (admin, none, "", member_body(member)),
+                (stranger, none, "", member_body("300000000004")),
+            ],
+        )
+        .await;
+    assert_eq!(statuses, [200, 409, 403]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::CreateMember), "CreateMember");
+
+    let statuses = h
+        .statuses(
+            Operation::GetMember,
+            &[
+                (admin, of_member, "", null.clone()),
+                (admin, &[("id", stranger)], "", null.clone()),
+                (stranger, of_member, "", null.clone()),
+            ],
+        )
+        .await;
+    assert_eq!(statuses, [200, 404, 403]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::GetMember), "GetMember");
+
+    // The mixed batch: self, a member, a stranger, a malformed ID; then a paused member.
+    let batch = serde_json::json!({"accounts": [
+        {"accountId": admin, "status": "ENABLED"},
+        {"accountId": member, "status": "ENABLED"},
+        {"accountId": stranger, "status": "ENABLED"},
+        {"accountId": "not-an-account", "status": "ENABLED"},
+    ]});
+    let statuses = h
+        .statuses(
+            Operation::BatchUpdateAutomatedDiscoveryAccounts,
+            &[(admin, none, "", batch.clone()), (stranger, none, "", batch.clone())],
+        )
+        .await;
+    assert_eq!(statuses, [200, 403]);
+    assert_eq!(
+        h.recorder.take(),
+        template_actions(Operation::BatchUpdateAutomatedDiscoveryAccounts),
+        "BatchUpdateAutomatedDiscoveryAccounts"
+    );
+
+    let statuses = h
+        .statuses(
+            Operation::UpdateMemberSession,
+            &[
+                (admin, of_member, "", pause.clone()),
+                (admin, &[("id", stranger)], "", pause.clone()),
+                (stranger, of_member, "", pause.clone()),
+            ],
+        )
+        .await;
+    assert_eq!(statuses, [200, 404, 403]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::UpdateMemberSession), "UpdateMemberSession");
+
+    let filter = format!("accountIds={admin}&accountIds={member}&accountIds={stranger}");
+    let statuses = h
+        .statuses(
+            Operation::ListAutomatedDiscoveryAccounts,
+            &[
+                (admin, none, "", null.clone()),
+                (admin, none, &filter, null.clone()),
+                (stranger, none, "", null.clone()),
+            ],
+        )
+        .await;
+    assert_eq!(statuses, [200, 200, 403]);
+    assert_eq!(
+        h.recorder.take(),
+        template_actions(Operation::ListAutomatedDiscoveryAccounts),
+        "ListAutomatedDiscoveryAccounts"
+    );
+
+    let statuses = h
+        .statuses(
+            Operation::DeleteMember,
+            &[
+                (admin, of_member, "", null.clone()),
+                (admin, of_member, "", null.clone()),
+                (stranger, of_member, "", null.clone()),
+            ],
+        )
+        .await;
+    assert_eq!(statuses, [200, 404, 403]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::DeleteMember), "DeleteMember");
 }
