@@ -9,8 +9,8 @@ use tracing::Instrument;
 use crate::app::App;
 use crate::error::ApiError;
 use crate::identity::{AccountId, missing_identity};
-use crate::{macie, nfm, opensearch};
 use crate::routes::{Operation, PathParams, Service};
+use crate::{macie, nfm, opensearch};
 
 /// Request bodies above this size are refused with `ValidationException` (B.1.2).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

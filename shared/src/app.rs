@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::identity::{AccountId, IdentityMode};
-use crate::store::{MacieStore, PackageStore, ScopeStore, Store};
 use crate::store::dynamodb::{DynamoStore, dynamodb_client};
+use crate::store::{MacieStore, PackageStore, ScopeStore, Store};
 
 /// Why the application could not be configured from the environment.
 #[derive(Debug, thiserror::Error)]

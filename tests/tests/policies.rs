@@ -141,11 +141,7 @@ impl Harness {
     }
 
     /// Runs `operation` through the recording app and returns the statuses in order.
-    async fn statuses(
-        &self,
-        operation: Operation,
-        calls: &[Call<'_>],
-    ) -> Vec<u16> {
+    async fn statuses(&self, operation: Operation, calls: &[Call<'_>]) -> Vec<u16> {
         let mut statuses = Vec::new();
         for (account, labels, query, body) in calls {
             statuses.push(self.request(&self.app, operation, account, labels, query, body.clone()).await.0);

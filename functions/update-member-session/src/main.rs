@@ -6,5 +6,6 @@ use shared::{App, Operation, lambda};
 async fn main() -> Result<(), lambda_http::Error> {
     lambda::init_tracing();
     let app = App::from_env().await?;
-    lambda_http::run(lambda_http::service_fn(|request| lambda::handle(&app, Operation::UpdateMemberSession, request))).await
+    lambda_http::run(lambda_http::service_fn(|request| lambda::handle(&app, Operation::UpdateMemberSession, request)))
+        .await
 }
