@@ -172,3 +172,27 @@ macro_rules! on_both_stores {
         }
     };
 }
+
+/// Expects `$result` (an SDK call's result) to be the modeled error `$enum::$variant` with HTTP
+/// `$status`; checks that `meta().code()` is the shape name and that the error carries a message,
+/// and yields that message.
+#[macro_export]
+macro_rules! expect_error {
+    ($result:expr, $enum:ident :: $variant:ident, $status:expr) => {{
+        let err = match $result {
+            Ok(out) => panic!("expected {}, got success: {out:?}", stringify!($variant)),
+            Err(err) => err,
+        };
+        let status = err.raw_response().map(|r| r.status().as_u16());
+        let code = err.code().map(str::to_owned);
+        let message = match err.into_service_error() {
+            $enum::$variant(e) => e.message().map(str::to_owned),
+            other => panic!("expected {}, got {other:?}", stringify!($variant)),
+        };
+        assert_eq!(code.as_deref(), Some(stringify!($variant)), "meta().code()");
+        assert_eq!(status, Some($status), "HTTP status of {}", stringify!($variant));
+        let message = message.unwrap_or_default();
+        assert!(!message.is_empty(), "{} has no message", stringify!($variant));
+        message
+    }};
+}

@@ -34,6 +34,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use integration_tests::expect_error;
 use integration_tests::{REGION, RawResponse, StoreKind, TestServer, dynamo_store, dynamodb_endpoint, on_both_stores};
 use shared::App;
 use shared::store::dynamodb::DynamoStore;
@@ -63,28 +64,6 @@ const STRANGER: &str = "999999999999";
 /// The account of `raw` requests (contract C).
 const LOCAL_DEFAULT: &str = "123456789012";
 const NOT_ENABLED: &str = "Macie is not enabled.";
-
-/// Expects `$result` to be the modeled error `$enum::$variant` with HTTP `$status`; checks that
-/// `meta().code()` is the shape name and that a message is present, and yields the message.
-macro_rules! expect_error {
-    ($result:expr, $enum:ident :: $variant:ident, $status:expr) => {{
-        let err = match $result {
-            Ok(out) => panic!("expected {}, got success: {out:?}", stringify!($variant)),
-            Err(err) => err,
-        };
-        let status = err.raw_response().map(|r| r.status().as_u16());
-        let code = err.code().map(str::to_owned);
-        let exception = match err.into_service_error() {
-            $enum::$variant(e) => e,
-            other => panic!("expected {}, got {other:?}", stringify!($variant)),
-        };
-        assert_eq!(code.as_deref(), Some(stringify!($variant)), "meta().code()");
-        assert_eq!(status, Some($status), "HTTP status of {}", stringify!($variant));
-        let message = exception.message().map(str::to_owned).unwrap_or_default();
-        assert!(!message.is_empty(), "{} has no message", stringify!($variant));
-        message
-    }};
-}
 
 /// Member account number `i`.
 fn member(i: usize) -> String {

@@ -30,6 +30,7 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
+use integration_tests::expect_error;
 use integration_tests::{RawResponse, StoreKind, TestServer};
 use shared::identity::AccountId;
 use shared::opensearch::domain::{PackageId, ScopeOperation, UserSet};
@@ -43,28 +44,6 @@ const THIRD: &str = "333333333333";
 /// The account of requests without a 12-digit access key (all `raw` requests), contract C.
 const LOCAL_DEFAULT: &str = "123456789012";
 const UNKNOWN_ID: &str = "pkg-0123456789abcdef0123";
-
-/// Expects `$result` to be the modeled error `$enum::$variant` with HTTP `$status`; checks that
-/// `meta().code()` is the shape name and that a message is present, and yields the message.
-macro_rules! expect_error {
-    ($result:expr, $enum:ident :: $variant:ident, $status:expr) => {{
-        let err = match $result {
-            Ok(out) => panic!("expected {}, got success: {out:?}", stringify!($variant)),
-            Err(err) => err,
-        };
-        let status = err.raw_response().map(|r| r.status().as_u16());
-        let code = err.code().map(str::to_owned);
-        let message = match err.into_service_error() {
-            $enum::$variant(e) => e.message().map(str::to_owned),
-            other => panic!("expected {}, got {other:?}", stringify!($variant)),
-        };
-        assert_eq!(code.as_deref(), Some(stringify!($variant)), "meta().code()");
-        assert_eq!(status, Some($status), "HTTP status of {}", stringify!($variant));
-        let message = message.unwrap_or_default();
-        assert!(!message.is_empty(), "{} has no message", stringify!($variant));
-        message
-    }};
-}
 
 /// Expects a `ValidationException` 400 whose message starts with `$member`.
 macro_rules! expect_validation {
