@@ -16,3 +16,8 @@ sam build --parallel --parameter-overrides Architecture=x86_64
 cargo build --quiet --bin local-api
 wait_port "$port" 120 || { echo "DynamoDB Local did not start:" >&2; cat .tools/dynamodb-local-bench.log >&2; exit 1; }
 python scripts/bench_lambda.py "http://127.0.0.1:$port" .aws-sam/build/GetScopeFunction/bootstrap
+
+# Macie batch wall time: 1 vs 100 entries on DynamoDB Local, and behind a simulated round trip.
+DYNAMODB_ENDPOINT="http://127.0.0.1:$port" cargo test --locked -p integration-tests \
+  --test macie_e2e --test batch_concurrency -- --nocapture --test-threads 1 measure_batch a_full_batch 2>&1 |
+  grep -oE 'BatchUpdateAutomatedDiscoveryAccounts .*|test result.*'
