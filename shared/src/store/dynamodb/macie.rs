@@ -14,15 +14,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, ConditionCheck, Delete, KeysAndAttributes, Put,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use futures::StreamExt;
 
-use super::{DynamoStore, Item, account_pk, backoff, build_error, classify, corrupt, get_n, get_s, n, s};
+use super::{DynamoStore, Item, account_pk, backoff, build_error, classify, corrupt, failed, get_n, get_s, n, s};
 use crate::identity::AccountId;
 use crate::macie::domain::{
     DiscoveryErrorCode, DiscoveryStatus, DiscoveryUpdate, Email, FindingPublishingFrequency, MacieStatus,
@@ -113,11 +112,6 @@ fn member_from_item(admin: &AccountId, item: &Item) -> Result<Member, StoreError
     })
 }
 
-/// Whether cancellation reason `i` is a failed condition.
-fn failed(reasons: &[CancellationReason], i: usize) -> bool {
-    reasons.get(i).is_some_and(|r| r.code() == Some("ConditionalCheckFailed"))
-}
-
 impl DynamoStore {
     /// A ConditionCheck that the account has a Macie session.
     fn session_check(&self, account: &AccountId) -> Result<TransactWriteItem, StoreError> {
@@ -128,35 +122,6 @@ impl DynamoStore {
             .build()
             .map_err(build_error)?;
         Ok(TransactWriteItem::builder().condition_check(check).build())
-    }
-
-    /// Runs a transaction, retrying while it meets other transactions on its items. `Ok(None)`
-    /// when it committed, `Ok(Some(reasons))` when a condition failed (one reason per item).
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Option<Vec<CancellationReason>>, StoreError> {
-        for attempt in 0..MAX_UPDATE_ATTEMPTS {
-            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
-            let err = match result {
-                Ok(_) => return Ok(None),
-                Err(err) => err,
-            };
-            let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() else {
-                return Err(classify(err));
-            };
-            let reasons = cancel.cancellation_reasons();
-            let codes: Vec<&str> = reasons.iter().filter_map(|r| r.code()).collect();
-            if codes.iter().any(|c| matches!(*c, "ThrottlingError" | "ProvisionedThroughputExceeded")) {
-                return Err(StoreError::Throttled(format!("transaction cancelled: {codes:?}")));
-            }
-            if codes.contains(&"TransactionConflict") {
-                backoff(attempt).await;
-                continue;
-            }
-            if codes.contains(&"ConditionalCheckFailed") {
-                return Ok(Some(reasons.to_vec()));
-            }
-            return Err(StoreError::Backend(format!("transaction cancelled: {codes:?}")));
-        }
-        Err(StoreError::Contention)
     }
 
     async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
@@ -404,7 +369,7 @@ impl MacieStore for DynamoStore {
         let items = vec![self.session_check(&member.administrator)?, put(claim)?, put(member_item(member))?];
         match self.transact(items).await? {
             None => Ok(()),
-            Some(reasons) if failed(&reasons, 0) => Err(not_enabled()),
+            Some(reasons) if failed(&reasons, 0).is_some() => Err(not_enabled()),
             Some(_) => Err(already_member(&member.account)),
         }
     }
@@ -441,8 +406,8 @@ impl MacieStore for DynamoStore {
         ];
         match self.transact(items).await? {
             None => Ok(()),
-            Some(reasons) if failed(&reasons, 0) => Err(not_enabled()),
-            Some(reasons) if failed(&reasons, 1) => Err(StoreError::NotFound),
+            Some(reasons) if failed(&reasons, 0).is_some() => Err(not_enabled()),
+            Some(reasons) if failed(&reasons, 1).is_some() => Err(StoreError::NotFound),
             // The member exists but its claim names another administrator: written together,
             // so this is a broken table, not a caller error.
             Some(_) => Err(StoreError::Backend(format!("member {account} of {administrator} has no matching claim"))),
@@ -470,7 +435,7 @@ impl MacieStore for DynamoStore {
         let items = vec![self.session_check(administrator)?, TransactWriteItem::builder().update(update).build()];
         match self.transact(items).await? {
             None => Ok(()),
-            Some(reasons) if failed(&reasons, 0) => Err(not_enabled()),
+            Some(reasons) if failed(&reasons, 0).is_some() => Err(not_enabled()),
             Some(_) => Err(StoreError::NotFound),
         }
     }

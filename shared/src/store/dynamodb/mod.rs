@@ -24,7 +24,7 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, Put,
+    AttributeDefinition, AttributeValue, BillingMode, CancellationReason, KeySchemaElement, KeyType, Put,
     ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
 };
 
@@ -156,6 +156,11 @@ fn build_error(err: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Backend(format!("could not build a DynamoDB request: {err}"))
 }
 
+/// The cancellation reason of transaction item `i`, if it was that item's condition that failed.
+fn failed(reasons: &[CancellationReason], i: usize) -> Option<&CancellationReason> {
+    reasons.get(i).filter(|r| r.code() == Some("ConditionalCheckFailed"))
+}
+
 /// Jittered exponential backoff between optimistic retries.
 async fn backoff(attempt: u32) {
     let cap_ms = (4u64 << attempt.min(6)).min(200);
@@ -165,6 +170,36 @@ async fn backoff(attempt: u32) {
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self { client, table: table.into() }
+    }
+
+    /// Runs a transaction, retrying (with backoff) while it meets other transactions on its
+    /// items. `Ok(None)` when it committed, `Ok(Some(reasons))` when a condition failed (one
+    /// reason per item, with the item where `ReturnValuesOnConditionCheckFailure` asked for it).
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Option<Vec<CancellationReason>>, StoreError> {
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
+            let result = self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+            let err = match result {
+                Ok(_) => return Ok(None),
+                Err(err) => err,
+            };
+            let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() else {
+                return Err(classify(err));
+            };
+            let reasons = cancel.cancellation_reasons();
+            let codes: Vec<&str> = reasons.iter().filter_map(|r| r.code()).collect();
+            if codes.contains(&"ConditionalCheckFailed") {
+                return Ok(Some(reasons.to_vec()));
+            }
+            if codes.iter().any(|c| matches!(*c, "ThrottlingError" | "ProvisionedThroughputExceeded")) {
+                return Err(StoreError::Throttled(format!("transaction cancelled: {codes:?}")));
+            }
+            if !codes.contains(&"TransactionConflict") {
+                return Err(StoreError::Backend(format!("transaction cancelled: {codes:?}")));
+            }
+            // Another request is writing the same items right now: retry, and its outcome decides.
+            backoff(attempt).await;
+        }
+        Err(StoreError::Contention)
     }
 
     pub fn table(&self) -> &str {
@@ -268,44 +303,22 @@ impl DynamoStore {
             .expression_attribute_values(":now", n(now))
             .build()
             .map_err(build_error)?;
-        for attempt in 0..MAX_UPDATE_ATTEMPTS {
-            let result = self
-                .client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().put(put_scope.clone()).build())
-                .transact_items(TransactWriteItem::builder().put(put_token.clone()).build())
-                .send()
-                .await;
-            let err = match result {
-                Ok(_) => return Ok(CreateOutcome::Created),
-                Err(err) => err,
+        let items = vec![
+            TransactWriteItem::builder().put(put_scope).build(),
+            TransactWriteItem::builder().put(put_token).build(),
+        ];
+        let Some(reasons) = self.transact(items).await? else { return Ok(CreateOutcome::Created) };
+        if let Some(existing) = failed(&reasons, 1).and_then(|r| r.item()) {
+            return if get_s(existing, "fingerprint")? == token.fingerprint {
+                Ok(CreateOutcome::Replayed(get_s(existing, "scopeId")?.to_owned()))
+            } else {
+                Err(StoreError::TokenMismatch)
             };
-            let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() else {
-                return Err(classify(err));
-            };
-            let reasons = cancel.cancellation_reasons();
-            let failed = |i: usize| reasons.get(i).filter(|r| r.code() == Some("ConditionalCheckFailed"));
-            if let Some(existing) = failed(1).and_then(|r| r.item()) {
-                return if get_s(existing, "fingerprint")? == token.fingerprint {
-                    Ok(CreateOutcome::Replayed(get_s(existing, "scopeId")?.to_owned()))
-                } else {
-                    Err(StoreError::TokenMismatch)
-                };
-            }
-            if let Some(existing) = failed(0).and_then(|r| r.item()) {
-                return Err(StoreError::ScopeExists(get_s(existing, "scopeId")?.to_owned()));
-            }
-            let codes: Vec<&str> = reasons.iter().filter_map(|r| r.code()).collect();
-            if codes.iter().any(|c| matches!(*c, "ThrottlingError" | "ProvisionedThroughputExceeded")) {
-                return Err(StoreError::Throttled(format!("transaction cancelled: {codes:?}")));
-            }
-            if !codes.contains(&"TransactionConflict") {
-                return Err(StoreError::Backend(format!("transaction cancelled: {codes:?}")));
-            }
-            // Another request is writing the same items right now: retry, and its outcome decides.
-            backoff(attempt).await;
         }
-        Err(StoreError::Contention)
+        match failed(&reasons, 0).and_then(|r| r.item()) {
+            Some(existing) => Err(StoreError::ScopeExists(get_s(existing, "scopeId")?.to_owned())),
+            None => Err(StoreError::Backend("transaction condition failed without the item".into())),
+        }
     }
 }
 

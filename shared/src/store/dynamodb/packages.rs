@@ -18,15 +18,16 @@ use std::collections::{BTreeSet, HashMap};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
     TransactWriteItem, WriteRequest,
 };
 use futures::{StreamExt, TryStreamExt};
 
-use super::{DynamoStore, Item, backoff, build_error, classify, corrupt, get_n, get_s, n, s};
+use super::{DynamoStore, Item, backoff, build_error, classify, corrupt, failed, get_n, get_s, n, s};
 use crate::identity::AccountId;
 use crate::opensearch::domain::{
     EncryptionOptions, EngineVersion, MAX_USERS, PackageConfiguration, PackageId, PackageName, PackageSource,
@@ -190,7 +191,43 @@ fn refused(id: &PackageId, old: Option<&Item>) -> Result<Package, StoreError> {
     Ok(old)
 }
 
+/// The condition of every scope write: the package exists (for this owner) and may be shared.
+const VENDABLE: &str = "attribute_exists(pk) AND vending = :true";
+
 impl DynamoStore {
+    /// An UpdateItem of the package's scope with what every scope write shares: the key, `#users`
+    /// (a DynamoDB reserved word), `:one`, `:now`, and the old item back on a failed condition.
+    fn scope_update(&self, owner: &AccountId, id: &PackageId, now: i64) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(package_key(owner, id)))
+            .expression_attribute_names("#users", "users")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":now", n(now))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+    }
+
+    /// Sends a scope write, retrying while it meets a transaction on the package. `Ok(Ok(out))`
+    /// when it applied; `Ok(Err(old))` when its condition failed, with the item as it was
+    /// (`None`: there is no such package).
+    async fn send_scope_update(
+        &self,
+        request: UpdateItemFluentBuilder,
+    ) -> Result<Result<UpdateItemOutput, Option<Item>>, StoreError> {
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
+            match request.clone().send().await {
+                Ok(out) => return Ok(Ok(out)),
+                Err(err) => match err.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => return Ok(Err(e.item().cloned())),
+                    Some(UpdateItemError::TransactionConflictException(_)) => backoff(attempt).await,
+                    _ => return Err(classify(err)),
+                },
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
     /// ADD: one UpdateItem whose condition holds the cap without reading first, as long as the
     /// current set has room for the whole request. When it has not, the exact union is computed
     /// from the item that came back, and the write is retried conditional on its version.
@@ -205,48 +242,36 @@ impl DynamoStore {
         let mut expected_version: Option<u64> = None;
         for attempt in 0..MAX_UPDATE_ATTEMPTS {
             let request = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(package_key(owner, id)))
-                // `users` is a DynamoDB reserved word.
-                .expression_attribute_names("#users", "users")
+                .scope_update(owner, id, now)
                 .update_expression("ADD #users :u, version :one SET lastUpdatedAt = :now")
                 .expression_attribute_values(":u", users_value(users))
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":now", n(now))
-                .return_values(ReturnValue::AllNew)
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+                .return_values(ReturnValue::AllNew);
             let request = match expected_version {
                 None => request
-                    .condition_expression(
-                        "attribute_exists(pk) AND vending = :true AND (attribute_not_exists(#users) OR size(#users) <= :room)",
-                    )
+                    .condition_expression(format!(
+                        "{VENDABLE} AND (attribute_not_exists(#users) OR size(#users) <= :room)"
+                    ))
                     .expression_attribute_values(":true", AttributeValue::Bool(true))
                     .expression_attribute_values(":room", n(room)),
                 Some(version) => {
                     request.condition_expression("version = :v").expression_attribute_values(":v", n(version))
                 }
             };
-            match request.send().await {
+            match self.send_scope_update(request).await? {
                 Ok(out) => {
                     let package = package_from_item(out.attributes().ok_or_else(|| corrupt("ADD result"))?)?;
                     return Ok(ScopeWrite { package, added: users.clone(), removed: UserSet::default() });
                 }
-                Err(err) => match err.as_service_error() {
-                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                        let old = refused(id, e.item())?;
-                        // Over the cap for real: refuse. Else the guard was only conservative
-                        // (overlap) or someone wrote in between: retry on this exact version.
-                        ScopeOperation::Add.apply(&old.users, users).map_err(StoreError::Rule)?;
-                        if expected_version.is_some() {
-                            backoff(attempt).await;
-                        }
-                        expected_version = Some(old.version);
+                Err(old) => {
+                    let old = refused(id, old.as_ref())?;
+                    // Over the cap for real: refuse. Else the guard was only conservative
+                    // (overlap) or someone wrote in between: retry on this exact version.
+                    ScopeOperation::Add.apply(&old.users, users).map_err(StoreError::Rule)?;
+                    if expected_version.is_some() {
+                        backoff(attempt).await;
                     }
-                    Some(UpdateItemError::TransactionConflictException(_)) => backoff(attempt).await,
-                    _ => return Err(classify(err)),
-                },
+                    expected_version = Some(old.version);
+                }
             }
         }
         Err(StoreError::Contention)
@@ -260,40 +285,23 @@ impl DynamoStore {
         users: &UserSet,
         now: i64,
     ) -> Result<ScopeWrite, StoreError> {
-        for attempt in 0..MAX_UPDATE_ATTEMPTS {
-            let result = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(package_key(owner, id)))
-                // `users` is a DynamoDB reserved word.
-                .expression_attribute_names("#users", "users")
-                .update_expression("DELETE #users :u ADD version :one SET lastUpdatedAt = :now")
-                .condition_expression("attribute_exists(pk) AND vending = :true")
-                .expression_attribute_values(":u", users_value(users))
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":now", n(now))
-                .expression_attribute_values(":true", AttributeValue::Bool(true))
-                .return_values(ReturnValue::AllNew)
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-                .send()
-                .await;
-            match result {
-                Ok(out) => {
-                    let package = package_from_item(out.attributes().ok_or_else(|| corrupt("REMOVE result"))?)?;
-                    return Ok(ScopeWrite { package, added: UserSet::default(), removed: users.clone() });
-                }
-                Err(err) => match err.as_service_error() {
-                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                        refused(id, e.item())?;
-                        return Err(StoreError::Backend("REMOVE condition failed on a vendable package".into()));
-                    }
-                    Some(UpdateItemError::TransactionConflictException(_)) => backoff(attempt).await,
-                    _ => return Err(classify(err)),
-                },
+        let request = self
+            .scope_update(owner, id, now)
+            .update_expression("DELETE #users :u ADD version :one SET lastUpdatedAt = :now")
+            .condition_expression(VENDABLE)
+            .expression_attribute_values(":u", users_value(users))
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .return_values(ReturnValue::AllNew);
+        match self.send_scope_update(request).await? {
+            Ok(out) => {
+                let package = package_from_item(out.attributes().ok_or_else(|| corrupt("REMOVE result"))?)?;
+                Ok(ScopeWrite { package, added: UserSet::default(), removed: users.clone() })
+            }
+            Err(old) => {
+                refused(id, old.as_ref())?;
+                Err(StoreError::Backend("REMOVE condition failed on a vendable package".into()))
             }
         }
-        Err(StoreError::Contention)
     }
 
     /// OVERRIDE: one UpdateItem that replaces the set (or removes it, for `[]`); the old item
@@ -305,46 +313,30 @@ impl DynamoStore {
         users: &UserSet,
         now: i64,
     ) -> Result<ScopeWrite, StoreError> {
-        for attempt in 0..MAX_UPDATE_ATTEMPTS {
-            let request = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(package_key(owner, id)))
-                // `users` is a DynamoDB reserved word.
-                .expression_attribute_names("#users", "users")
-                .condition_expression("attribute_exists(pk) AND vending = :true")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":now", n(now))
-                .expression_attribute_values(":true", AttributeValue::Bool(true))
-                .return_values(ReturnValue::AllOld)
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-            let request = if users.is_empty() {
-                request.update_expression("REMOVE #users SET lastUpdatedAt = :now ADD version :one")
-            } else {
-                request
-                    .update_expression("SET #users = :u, lastUpdatedAt = :now ADD version :one")
-                    .expression_attribute_values(":u", users_value(users))
-            };
-            match request.send().await {
-                Ok(out) => {
-                    let old = package_from_item(out.attributes().ok_or_else(|| corrupt("OVERRIDE result"))?)?;
-                    let removed = old.users.difference(users);
-                    let package =
-                        Package { users: users.clone(), version: old.version + 1, last_updated_at: now, ..old };
-                    return Ok(ScopeWrite { package, added: users.clone(), removed });
-                }
-                Err(err) => match err.as_service_error() {
-                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                        refused(id, e.item())?;
-                        return Err(StoreError::Backend("OVERRIDE condition failed on a vendable package".into()));
-                    }
-                    Some(UpdateItemError::TransactionConflictException(_)) => backoff(attempt).await,
-                    _ => return Err(classify(err)),
-                },
+        let request = self
+            .scope_update(owner, id, now)
+            .condition_expression(VENDABLE)
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .return_values(ReturnValue::AllOld);
+        let request = if users.is_empty() {
+            request.update_expression("REMOVE #users SET lastUpdatedAt = :now ADD version :one")
+        } else {
+            request
+                .update_expression("SET #users = :u, lastUpdatedAt = :now ADD version :one")
+                .expression_attribute_values(":u", users_value(users))
+        };
+        match self.send_scope_update(request).await? {
+            Ok(out) => {
+                let old = package_from_item(out.attributes().ok_or_else(|| corrupt("OVERRIDE result"))?)?;
+                let removed = old.users.difference(users);
+                let package = Package { users: users.clone(), version: old.version + 1, last_updated_at: now, ..old };
+                Ok(ScopeWrite { package, added: users.clone(), removed })
+            }
+            Err(old) => {
+                refused(id, old.as_ref())?;
+                Err(StoreError::Backend("OVERRIDE condition failed on a vendable package".into()))
             }
         }
-        Err(StoreError::Contention)
     }
 
     /// Puts (`present`) or deletes the share entry of `user` for package `id`, unless a write of
@@ -525,35 +517,15 @@ impl PackageStore for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(build_error)?;
-        for attempt in 0..MAX_UPDATE_ATTEMPTS {
-            let result = self
-                .client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().put(put_package.clone()).build())
-                .transact_items(TransactWriteItem::builder().put(put_claim.clone()).build())
-                .send()
-                .await;
-            let err = match result {
-                Ok(_) => return Ok(()),
-                Err(err) => err,
-            };
-            let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() else {
-                return Err(classify(err));
-            };
-            let codes: Vec<&str> = cancel.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
-            match codes.as_slice() {
-                [_, "ConditionalCheckFailed"] => return Err(StoreError::Rule(name_taken(&package.name))),
-                ["ConditionalCheckFailed", _] => {
-                    return Err(StoreError::Backend(format!("package ID {} is already taken", package.id)));
-                }
-                _ if codes.iter().any(|c| matches!(*c, "ThrottlingError" | "ProvisionedThroughputExceeded")) => {
-                    return Err(StoreError::Throttled(format!("transaction cancelled: {codes:?}")));
-                }
-                _ if codes.contains(&"TransactionConflict") => backoff(attempt).await,
-                _ => return Err(StoreError::Backend(format!("transaction cancelled: {codes:?}"))),
-            }
+        let items = vec![
+            TransactWriteItem::builder().put(put_package).build(),
+            TransactWriteItem::builder().put(put_claim).build(),
+        ];
+        match self.transact(items).await? {
+            None => Ok(()),
+            Some(reasons) if failed(&reasons, 1).is_some() => Err(StoreError::Rule(name_taken(&package.name))),
+            Some(_) => Err(StoreError::Backend(format!("package ID {} is already taken", package.id))),
         }
-        Err(StoreError::Contention)
     }
 
     async fn get_package(&self, owner: &AccountId, id: &PackageId) -> Result<Option<Package>, StoreError> {
@@ -650,39 +622,26 @@ impl PackageStore for DynamoStore {
                 .expression_attribute_values(":id", s(id.as_str()))
                 .build()
                 .map_err(build_error)?;
-            let result = self
-                .client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().delete(delete_package).build())
-                .transact_items(TransactWriteItem::builder().delete(delete_claim).build())
-                .send()
-                .await;
-            let err = match result {
-                Ok(_) => {
+            let items = vec![
+                TransactWriteItem::builder().delete(delete_package).build(),
+                TransactWriteItem::builder().delete(delete_claim).build(),
+            ];
+            match self.transact(items).await? {
+                None => {
                     self.delete_shares(&current).await;
                     return Ok(current);
                 }
-                Err(err) => err,
-            };
-            let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() else {
-                return Err(classify(err));
-            };
-            let reasons = cancel.cancellation_reasons();
-            let codes: Vec<&str> = reasons.iter().map(|r| r.code().unwrap_or("None")).collect();
-            if codes.first() == Some(&"ConditionalCheckFailed") {
                 // A scope change (or another delete) won the race: start again from what is there.
-                let now_there = reasons.first().and_then(|r| r.item());
-                current = now_there.map(package_from_item).transpose()?.ok_or(StoreError::NotFound)?;
-                backoff(attempt).await;
-                continue;
+                Some(reasons) if failed(&reasons, 0).is_some() => {
+                    let now_there = reasons.first().and_then(|r| r.item());
+                    current = now_there.map(package_from_item).transpose()?.ok_or(StoreError::NotFound)?;
+                    backoff(attempt).await;
+                }
+                Some(reasons) => {
+                    let codes: Vec<&str> = reasons.iter().filter_map(|r| r.code()).collect();
+                    return Err(StoreError::Backend(format!("transaction cancelled: {codes:?}")));
+                }
             }
-            if codes.iter().any(|c| matches!(*c, "ThrottlingError" | "ProvisionedThroughputExceeded")) {
-                return Err(StoreError::Throttled(format!("transaction cancelled: {codes:?}")));
-            }
-            if !codes.contains(&"TransactionConflict") {
-                return Err(StoreError::Backend(format!("transaction cancelled: {codes:?}")));
-            }
-            backoff(attempt).await;
         }
         Err(StoreError::Contention)
     }
