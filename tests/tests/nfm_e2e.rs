@@ -8,11 +8,10 @@
 //! Failures of the backing store (B.1.4) are played by a store that always fails.
 
 use std::collections::{BTreeSet, HashMap};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use async_trait::async_trait;
 use aws_sdk_networkflowmonitor::Client;
 use aws_sdk_networkflowmonitor::config::retry::RetryConfig;
 use aws_sdk_networkflowmonitor::error::ProvideErrorMetadata;
@@ -1119,73 +1118,39 @@ struct FailingStore {
     calls: AtomicUsize,
 }
 
-type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
-
 impl FailingStore {
-    fn failing<'a, T: 'a>(&'a self) -> StoreFuture<'a, T> {
+    fn fail<T>(&self) -> Result<T, StoreError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        let error = (self.fail)();
-        Box::pin(async move { Err(error) })
+        Err((self.fail)())
     }
 }
 
-/// Written out as `#[async_trait]` expands it (this crate does not depend on async-trait).
+#[async_trait]
 impl ScopeStore for FailingStore {
-    fn create_scope<'life0, 'life1, 'life2, 'async_trait>(
-        &'life0 self,
-        _scope: &'life1 Scope,
-        _token: Option<&'life2 TokenRecord>,
+    async fn create_scope(
+        &self,
+        _scope: &Scope,
+        _token: Option<&TokenRecord>,
         _now: i64,
-    ) -> StoreFuture<'async_trait, CreateOutcome>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        'life2: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.failing()
+    ) -> Result<CreateOutcome, StoreError> {
+        self.fail()
     }
 
-    fn get_scope<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        _account: &'life1 AccountId,
-    ) -> StoreFuture<'async_trait, Option<Scope>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.failing()
+    async fn get_scope(&self, _account: &AccountId) -> Result<Option<Scope>, StoreError> {
+        self.fail()
     }
 
-    fn update_scope<'life0, 'life1, 'life2, 'life3, 'async_trait>(
-        &'life0 self,
-        _account: &'life1 AccountId,
-        _scope_id: &'life2 str,
-        _changes: &'life3 TargetChanges,
-    ) -> StoreFuture<'async_trait, Scope>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        'life2: 'async_trait,
-        'life3: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.failing()
+    async fn update_scope(
+        &self,
+        _account: &AccountId,
+        _scope_id: &str,
+        _changes: &TargetChanges,
+    ) -> Result<Scope, StoreError> {
+        self.fail()
     }
 
-    fn delete_scope<'life0, 'life1, 'life2, 'async_trait>(
-        &'life0 self,
-        _account: &'life1 AccountId,
-        _scope_id: &'life2 str,
-    ) -> StoreFuture<'async_trait, ()>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        'life2: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.failing()
+    async fn delete_scope(&self, _account: &AccountId, _scope_id: &str) -> Result<(), StoreError> {
+        self.fail()
     }
 }
 

@@ -8,12 +8,11 @@
 //! backing store are played by a package store that always fails.
 
 use std::collections::BTreeSet;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use async_trait::async_trait;
 use aws_sdk_opensearch::Client;
 use aws_sdk_opensearch::config::retry::RetryConfig;
 use aws_sdk_opensearch::error::ProvideErrorMetadata;
@@ -967,86 +966,40 @@ struct FailingPackages {
     calls: AtomicUsize,
 }
 
-type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
-
 impl FailingPackages {
-    fn failing<'a, T: 'a>(&'a self) -> StoreFuture<'a, T> {
+    fn fail<T>(&self) -> Result<T, StoreError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        let error = (self.fail)();
-        Box::pin(async move { Err(error) })
+        Err((self.fail)())
     }
 }
 
-/// Written out as `#[async_trait]` expands it (this crate does not depend on async-trait).
+#[async_trait]
 impl PackageStore for FailingPackages {
-    fn create_package<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        _package: &'life1 Package,
-    ) -> StoreFuture<'async_trait, ()>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.failing()
+    async fn create_package(&self, _package: &Package) -> Result<(), StoreError> {
+        self.fail()
     }
 
-    fn get_package<'life0, 'life1, 'life2, 'async_trait>(
-        &'life0 self,
-        _owner: &'life1 AccountId,
-        _id: &'life2 PackageId,
-    ) -> StoreFuture<'async_trait, Option<Package>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        'life2: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.failing()
+    async fn get_package(&self, _owner: &AccountId, _id: &PackageId) -> Result<Option<Package>, StoreError> {
+        self.fail()
     }
 
-    fn update_package_scope<'life0, 'life1, 'life2, 'life3, 'async_trait>(
-        &'life0 self,
-        _owner: &'life1 AccountId,
-        _id: &'life2 PackageId,
+    async fn update_package_scope(
+        &self,
+        _owner: &AccountId,
+        _id: &PackageId,
         _operation: ScopeOperation,
-        _users: &'life3 UserSet,
+        _users: &UserSet,
         _now: i64,
-    ) -> StoreFuture<'async_trait, Package>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        'life2: 'async_trait,
-        'life3: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.failing()
+    ) -> Result<Package, StoreError> {
+        self.fail()
     }
 
-    fn packages_visible_to<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        _caller: &'life1 AccountId,
-    ) -> StoreFuture<'async_trait, Vec<Package>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.failing()
+    async fn packages_visible_to(&self, _caller: &AccountId) -> Result<Vec<Package>, StoreError> {
+        self.fail()
     }
 
-    fn delete_package<'life0, 'life1, 'life2, 'async_trait>(
-        &'life0 self,
-        _owner: &'life1 AccountId,
-        _id: &'life2 PackageId,
-    ) -> StoreFuture<'async_trait, Package>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        'life2: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.failing()
+    async fn delete_package(&self, _owner: &AccountId, _id: &PackageId) -> Result<Package, StoreError> {
+        self.fail()
     }
 }
 
