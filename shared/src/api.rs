@@ -7,8 +7,9 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use crate::app::App;
+use crate::common::AccountId;
 use crate::error::ApiError;
-use crate::identity::{AccountId, missing_identity};
+use crate::identity::missing_identity;
 use crate::routes::{Operation, PathParams, Service};
 use crate::{macie, nfm, opensearch};
 

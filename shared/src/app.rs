@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::identity::{AccountId, IdentityMode};
+use crate::common::AccountId;
+use crate::identity::IdentityMode;
 use crate::store::dynamodb::{DynamoStore, dynamodb_client};
 use crate::store::{MacieStore, PackageStore, ScopeStore, Store};
 

@@ -6,8 +6,9 @@ use lambda_http::{Body, Error, Request, RequestExt};
 
 use crate::api::{ApiRequest, ApiResponse, dispatch, new_request_id};
 use crate::app::App;
+use crate::common::AccountId;
 use crate::error::ApiError;
-use crate::identity::{AccountId, IdentityMode, local_caller};
+use crate::identity::{IdentityMode, local_caller};
 use crate::routes::{Operation, PathParams};
 
 /// The runtime's own subscriber: honours `AWS_LAMBDA_LOG_FORMAT=JSON` and `AWS_LAMBDA_LOG_LEVEL`.

@@ -4,13 +4,13 @@
 
 pub mod api;
 pub mod app;
+pub mod common;
 pub mod error;
 pub mod identity;
 pub mod lambda;
 pub mod macie;
 pub mod nfm;
 pub mod opensearch;
-pub mod pagination;
 pub mod routes;
 pub mod store;
 

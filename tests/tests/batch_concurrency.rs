@@ -22,7 +22,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use integration_tests::{REGION, dynamo_store, dynamodb_endpoint};
 use shared::api::ApiRequest;
-use shared::identity::AccountId;
+use shared::common::AccountId;
 use shared::store::dynamodb::DynamoStore;
 use shared::{App, Operation, dispatch};
 

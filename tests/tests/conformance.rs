@@ -10,9 +10,10 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use integration_tests::{StoreKind, on_both_stores, store};
+use shared::common::AccountId;
+use shared::common::Tags;
 use shared::error::ApiError;
-use shared::identity::AccountId;
-use shared::nfm::domain::{NewScope, Tags, TargetChanges, TargetSet};
+use shared::nfm::domain::{NewScope, TargetChanges, TargetSet};
 use shared::store::embedded::EmbeddedStore;
 use shared::store::{CreateOutcome, Scope, Store, StoreError, TOKEN_TTL_SECONDS, TokenRecord};
 use tokio::sync::Barrier;

@@ -7,13 +7,13 @@
 use std::sync::Arc;
 
 use integration_tests::{StoreKind, on_both_stores, store};
+use shared::common::AccountId;
+use shared::common::Tags;
 use shared::error::ApiError;
-use shared::identity::AccountId;
 use shared::macie::domain::{
     DiscoveryErrorCode, DiscoveryStatus, DiscoveryUpdate, Email, FindingPublishingFrequency, MacieStatus,
     RelationshipStatus, SessionChanges,
 };
-use shared::nfm::domain::Tags;
 use shared::store::macie::{EnableOutcome, MacieSession, Member, NOT_ENABLED, SessionToken};
 use shared::store::{Store, StoreError};
 use tokio::sync::Barrier;

@@ -23,7 +23,7 @@ use aws_sdk_networkflowmonitor::operation::update_scope::UpdateScopeError;
 use aws_sdk_networkflowmonitor::types::{ScopeStatus, TargetId, TargetIdentifier, TargetResource, TargetType};
 use integration_tests::expect_error;
 use integration_tests::{RawResponse, StoreKind, TestServer};
-use shared::identity::AccountId;
+use shared::common::AccountId;
 use shared::nfm::domain::TargetChanges;
 use shared::store::{CreateOutcome, Scope, ScopeStore, StoreError, TokenRecord};
 

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use integration_tests::{StoreKind, on_both_stores, store};
+use shared::common::AccountId;
 use shared::error::ApiError;
-use shared::identity::AccountId;
 use shared::opensearch::domain::{
     EncryptionOptions, EngineVersion, PackageConfiguration, PackageId, PackageName, PackageSource, PackageType,
     Requirement, ScopeOperation, UserSet,

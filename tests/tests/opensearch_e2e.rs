@@ -31,7 +31,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use integration_tests::expect_error;
 use integration_tests::{RawResponse, StoreKind, TestServer};
-use shared::identity::AccountId;
+use shared::common::AccountId;
 use shared::opensearch::domain::{PackageId, ScopeOperation, UserSet};
 use shared::store::StoreError;
 use shared::store::packages::{Package, PackageStore};

@@ -15,7 +15,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use integration_tests::{REGION, dynamo_store, dynamodb_endpoint};
 use shared::api::ApiRequest;
-use shared::identity::AccountId;
+use shared::common::AccountId;
 use shared::routes::PathParams;
 use shared::store::dynamodb::DynamoStore;
 use shared::{App, Operation, dispatch};

@@ -5,60 +5,16 @@ use std::collections::BTreeSet;
 use sha2::{Digest, Sha256};
 
 use super::model::{BatchUpdateInput, CreateMemberInput, EnableMacieInput, UpdateMacieSessionInput};
+use crate::common::{AccountId, ClientToken, Tags};
 use crate::error::ApiError;
-use crate::identity::AccountId;
-use crate::nfm::domain::Tags;
+use crate::wire_enum;
 
 /// Most entries in one BatchUpdateAutomatedDiscoveryAccounts request (B.4.4).
 pub const MAX_BATCH_ENTRIES: usize = 100;
 /// Most IDs in ListAutomatedDiscoveryAccounts' `accountIds` filter (B.4.5).
 pub const MAX_FILTER_IDS: usize = 50;
-/// Longest accepted `clientToken` (the model has no bound; this keeps items small).
-pub const MAX_CLIENT_TOKEN_CHARS: usize = 256;
 /// Longest accepted e-mail address (RFC 5321 path limit).
 pub const MAX_EMAIL_CHARS: usize = 254;
-
-/// Defines a closed enum with its wire spelling, a parser that names the member on failure,
-/// and `as_str`.
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($variant),+
-        }
-
-        impl $name {
-            /// Every value's wire spelling, in model order.
-            pub const VALUES: &'static [&'static str] = &[$($wire),+];
-
-            /// The value spelled `value` on the wire, if any.
-            pub fn from_wire(value: &str) -> Option<Self> {
-                match value {
-                    $($wire => Some(Self::$variant),)+
-                    _ => None,
-                }
-            }
-
-            /// Parses `value` of request member `member`; an unknown value is a ValidationException.
-            pub fn parse(member: &str, value: &str) -> Result<Self, ApiError> {
-                Self::from_wire(value).ok_or_else(|| {
-                    ApiError::validation(format!(
-                        "{member}: '{value}' is not a valid value; valid values are {}",
-                        Self::VALUES.join(", ")
-                    ))
-                })
-            }
-
-            /// The wire spelling.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $wire),+
-                }
-            }
-        }
-    };
-}
 
 wire_enum!(
     /// The status of a Macie session.
@@ -127,29 +83,6 @@ impl Email {
     }
 }
 
-/// EnableMacie's `clientToken`: any string of 1..=256 characters (the model's is unconstrained).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientToken(String);
-
-impl ClientToken {
-    /// The token, or a ValidationException naming `clientToken`.
-    pub fn parse(value: &str) -> Result<Self, ApiError> {
-        let chars = value.chars().count();
-        if (1..=MAX_CLIENT_TOKEN_CHARS).contains(&chars) {
-            Ok(Self(value.to_owned()))
-        } else {
-            Err(ApiError::validation(format!(
-                "clientToken: must be from 1 to {MAX_CLIENT_TOKEN_CHARS} characters, found {chars}"
-            )))
-        }
-    }
-
-    /// The token as given.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
 /// A validated EnableMacie request, defaults applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSession {
@@ -169,7 +102,7 @@ impl NewSession {
             Some(f) => FindingPublishingFrequency::parse("findingPublishingFrequency", f)?,
             None => FindingPublishingFrequency::FifteenMinutes,
         };
-        let client_token = input.client_token.as_deref().map(ClientToken::parse).transpose()?;
+        let client_token = input.client_token.as_deref().map(ClientToken::free_form).transpose()?;
         Ok(Self { status, finding_publishing_frequency, client_token })
     }
 

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{ApiRequest, to_body};
 use crate::app::App;
+use crate::common::AccountId;
+use crate::common::pagination;
 use crate::error::ApiError;
-use crate::identity::AccountId;
-use crate::pagination;
 use crate::store::StoreError;
 use crate::store::macie::{EnableOutcome, MacieSession, Member, SessionToken, not_enabled};
 use domain::{

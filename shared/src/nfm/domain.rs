@@ -1,20 +1,17 @@
 //! Network Flow Monitor domain types: parsed from the wire, they cannot hold bad values.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::model::{CreateScopeInput, TargetResourceWire, UpdateScopeInput};
+use crate::common::{AccountId, ClientToken, Tags};
 use crate::error::ApiError;
-use crate::identity::AccountId;
 
 /// Most targets a scope may hold, and most items in one request list.
 pub const MAX_TARGETS: usize = 1000;
-/// Most tags on a scope.
-pub const MAX_TAGS: usize = 200;
 
 static REGION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -136,66 +133,6 @@ impl TargetSet {
     }
 }
 
-/// Resource tags: 0..=200, keys 1..=128 characters not starting `aws:`, values 0..=256.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Tags(BTreeMap<String, String>);
-
-impl Tags {
-    pub fn parse(member: &str, tags: Option<BTreeMap<String, String>>) -> Result<Self, ApiError> {
-        let tags = tags.unwrap_or_default();
-        if tags.len() > MAX_TAGS {
-            return Err(ApiError::validation(format!("{member}: at most {MAX_TAGS} tags, found {}", tags.len())));
-        }
-        for (key, value) in &tags {
-            let key_len = key.chars().count();
-            if !(1..=128).contains(&key_len) {
-                return Err(ApiError::validation(format!("{member}: key '{key}' must be from 1 to 128 characters")));
-            }
-            // AWS reserves the prefix in any letter case.
-            if key.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case("aws:")) {
-                return Err(ApiError::validation(format!("{member}: key '{key}' uses the reserved prefix 'aws:'")));
-            }
-            if value.chars().count() > 256 {
-                return Err(ApiError::validation(format!("{member}.{key}: the value must be at most 256 characters")));
-            }
-        }
-        Ok(Self(tags))
-    }
-
-    /// Tags read back from storage, already validated when written.
-    pub fn from_stored(tags: BTreeMap<String, String>) -> Self {
-        Self(tags)
-    }
-
-    pub fn as_map(&self) -> &BTreeMap<String, String> {
-        &self.0
-    }
-}
-
-/// A `clientToken`: the model's pattern, lowercase hex 8-4-4-4-12 (not a strict RFC 4122 UUID).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ClientToken(String);
-
-impl ClientToken {
-    pub fn parse(value: &str) -> Result<Self, ApiError> {
-        let groups: Vec<&str> = value.split('-').collect();
-        let shape_ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
-            && groups.iter().all(|g| g.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
-        if shape_ok {
-            Ok(Self(value.to_owned()))
-        } else {
-            Err(ApiError::validation(format!(
-                "clientToken: '{value}' must match [a-f0-9]{{8}}-[a-f0-9]{{4}}-[a-f0-9]{{4}}-[a-f0-9]{{4}}-[a-f0-9]{{12}}"
-            )))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
 /// A validated CreateScope request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewScope {
@@ -208,7 +145,7 @@ impl NewScope {
     pub fn parse(input: CreateScopeInput) -> Result<Self, ApiError> {
         let targets = TargetSet::parse("targets", &input.targets)?;
         let tags = Tags::parse("tags", input.tags)?;
-        let client_token = input.client_token.as_deref().map(ClientToken::parse).transpose()?;
+        let client_token = input.client_token.as_deref().map(ClientToken::uuid_shaped).transpose()?;
         Ok(Self { targets, tags, client_token })
     }
 
@@ -279,6 +216,8 @@ impl TargetChanges {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+
     use crate::api::parse_json;
 
     fn target(account: &str, region: &str) -> serde_json::Value {

@@ -10,8 +10,8 @@ use super::model::{
     CreatePackageInput, DescribePackagesFilterWire, DescribePackagesInput, Obj, PackageConfigurationWire,
     PackageEncryptionOptionsWire, PackageSourceWire, UpdatePackageScopeInput,
 };
+use crate::common::AccountId;
 use crate::error::ApiError;
-use crate::identity::AccountId;
 
 /// Most users a package's scope may hold (B.3.2), and most users one request may list.
 pub const MAX_USERS: usize = 1000;

@@ -8,13 +8,13 @@
 use async_trait::async_trait;
 
 use super::StoreError;
+use crate::common::AccountId;
+use crate::common::Tags;
 use crate::error::ApiError;
-use crate::identity::AccountId;
 use crate::macie::domain::{
     DiscoveryErrorCode, DiscoveryStatus, DiscoveryUpdate, Email, FindingPublishingFrequency, MacieStatus,
     RelationshipStatus, SessionChanges,
 };
-use crate::nfm::domain::Tags;
 
 /// The message of every Macie operation by a caller without a session (B.4.1).
 pub const NOT_ENABLED: &str = "Macie is not enabled.";

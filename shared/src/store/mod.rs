@@ -16,9 +16,9 @@ pub use packages::PackageStore;
 
 use async_trait::async_trait;
 
+use crate::common::{AccountId, Tags};
 use crate::error::ApiError;
-use crate::identity::AccountId;
-use crate::nfm::domain::{Tags, TargetChanges, TargetSet};
+use crate::nfm::domain::{TargetChanges, TargetSet};
 
 /// How long a client token is remembered (B.2.2).
 pub const TOKEN_TTL_SECONDS: i64 = 24 * 60 * 60;

@@ -10,7 +10,7 @@
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::identity::AccountId;
+use crate::common::AccountId;
 use crate::opensearch::domain::{
     EncryptionOptions, EngineVersion, FilterName, PackageConfiguration, PackageId, PackageName, PackageSource,
     PackageType, ScopeOperation, UserSet,

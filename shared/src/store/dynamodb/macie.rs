@@ -22,12 +22,12 @@ use aws_sdk_dynamodb::types::{
 use futures::StreamExt;
 
 use super::{DynamoStore, Item, account_pk, backoff, build_error, classify, corrupt, failed, get_n, get_s, n, s};
-use crate::identity::AccountId;
+use crate::common::AccountId;
+use crate::common::Tags;
 use crate::macie::domain::{
     DiscoveryErrorCode, DiscoveryStatus, DiscoveryUpdate, Email, FindingPublishingFrequency, MacieStatus,
     RelationshipStatus, SessionChanges,
 };
-use crate::nfm::domain::Tags;
 use crate::store::macie::{
     DiscoveryPage, EnableOutcome, MacieSession, Member, SessionToken, already_enabled, already_member, not_enabled,
     page_of,

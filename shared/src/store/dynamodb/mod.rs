@@ -29,8 +29,8 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::{CreateOutcome, MAX_UPDATE_ATTEMPTS, Scope, ScopeStore, StoreError, TokenRecord};
-use crate::identity::AccountId;
-use crate::nfm::domain::{Tags, TargetChanges, TargetSet};
+use crate::common::{AccountId, Tags};
+use crate::nfm::domain::{TargetChanges, TargetSet};
 
 type Item = HashMap<String, AttributeValue>;
 

@@ -28,7 +28,7 @@ use aws_sdk_dynamodb::types::{
 use futures::{StreamExt, TryStreamExt};
 
 use super::{DynamoStore, Item, backoff, build_error, classify, corrupt, failed, get_n, get_s, n, s};
-use crate::identity::AccountId;
+use crate::common::AccountId;
 use crate::opensearch::domain::{
     EncryptionOptions, EngineVersion, MAX_USERS, PackageConfiguration, PackageId, PackageName, PackageSource,
     PackageType, PackageUser, Requirement, ScopeOperation, UserSet, name_taken, too_many_users, vending_disabled,

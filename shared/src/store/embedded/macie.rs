@@ -13,12 +13,12 @@ use redb::{ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, Wr
 use serde::{Deserialize, Serialize};
 
 use super::{EmbeddedStore, backend, json_error};
-use crate::identity::AccountId;
+use crate::common::AccountId;
+use crate::common::Tags;
 use crate::macie::domain::{
     DiscoveryErrorCode, DiscoveryStatus, DiscoveryUpdate, Email, FindingPublishingFrequency, MacieStatus,
     RelationshipStatus, SessionChanges,
 };
-use crate::nfm::domain::Tags;
 use crate::store::macie::{
     DiscoveryPage, EnableOutcome, MacieSession, Member, SessionToken, already_enabled, already_member, not_enabled,
     page_of,

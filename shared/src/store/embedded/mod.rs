@@ -16,8 +16,8 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTran
 use serde::{Deserialize, Serialize};
 
 use super::{CreateOutcome, Scope, ScopeStore, StoreError, TokenRecord};
-use crate::identity::AccountId;
-use crate::nfm::domain::{Tags, TargetChanges, TargetSet};
+use crate::common::{AccountId, Tags};
+use crate::nfm::domain::{TargetChanges, TargetSet};
 
 /// account ID -> JSON of [`StoredScope`]
 const SCOPES: TableDefinition<&str, &str> = TableDefinition::new("scopes");

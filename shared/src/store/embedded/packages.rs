@@ -18,7 +18,7 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 use super::{EmbeddedStore, backend, json_error};
-use crate::identity::AccountId;
+use crate::common::AccountId;
 use crate::opensearch::domain::{
     EncryptionOptions, EngineVersion, PackageConfiguration, PackageId, PackageName, PackageSource, PackageType,
     PackageUser, Requirement, ScopeOperation, UserSet, name_taken, vending_disabled,
