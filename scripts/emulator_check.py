@@ -22,26 +22,17 @@ import samcli
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RIE = pathlib.Path(samcli.__file__).parent / "local" / "rapid" / "aws-lambda-rie-x86_64"
 SEEDED_SCOPE = "0f5b6c1e-8c1a-4d2b-9e3f-5a6b7c8d9e0f"
-FUNCTIONS = {  # binary -> template logical id
-    "create-scope": "CreateScopeFunction",
-    "update-scope": "UpdateScopeFunction",
-    "get-scope": "GetScopeFunction",
-    "list-scopes": "ListScopesFunction",
-    "delete-scope": "DeleteScopeFunction",
-    "create-package": "CreatePackageFunction",
-    "update-package-scope": "UpdatePackageScopeFunction",
-    "describe-packages": "DescribePackagesFunction",
-    "delete-package": "DeletePackageFunction",
-    "enable-macie": "EnableMacieFunction",
-    "get-macie-session": "GetMacieSessionFunction",
-    "update-macie-session": "UpdateMacieSessionFunction",
-    "create-member": "CreateMemberFunction",
-    "get-member": "GetMemberFunction",
-    "update-member-session": "UpdateMemberSessionFunction",
-    "batch-update-automated-discovery-accounts": "BatchUpdateAutomatedDiscoveryAccountsFunction",
-    "list-automated-discovery-accounts": "ListAutomatedDiscoveryAccountsFunction",
-    "delete-member": "DeleteMemberFunction",
-}
+
+
+def operations():
+    """The operations table (shared/src/operations.rs), as the local server prints it."""
+    binary = ROOT / "target" / "debug" / "local-api"
+    command = [str(binary)] if binary.exists() else ["cargo", "run", "--quiet", "--bin", "local-api", "--"]
+    lines = subprocess.run(command + ["routes"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    return [json.loads(line) for line in lines.splitlines()]
+
+
+FUNCTIONS = {op["function"]: op["resource"] for op in operations()}  # binary -> template logical id
 EVENT_PACKAGE_ID = "pkg-0f5b6c1e8c1a4d2b9e3f"  # the package the OpenSearch events name
 
 

@@ -7,9 +7,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response;
-use shared::api::{ApiRequest, ApiResponse, MAX_BODY_BYTES, dispatch, new_request_id};
 use shared::identity::local_caller;
-use shared::routes::match_route;
+use shared::operations::{dispatch, match_route};
+use shared::request::{ApiRequest, ApiResponse, MAX_BODY_BYTES, new_request_id};
 use shared::{ApiError, App};
 
 /// The whole API as an axum router: one fallback handler, routed by [`shared::ROUTES`].

@@ -1,6 +1,12 @@
-//! The one error type of the API and its single mapping to the wire.
+//! The one error type of the API and its single mapping to the wire (docs/conventions.md §3).
 
-use crate::routes::Service;
+/// The AWS service whose model an operation follows (its error statuses differ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    NetworkFlowMonitor,
+    OpenSearch,
+    Macie,
+}
 
 /// Everything an operation can answer instead of success.
 ///

@@ -4,36 +4,49 @@ use lambda_http::http::Response;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Error, Request, RequestExt};
 
-use crate::api::{ApiRequest, ApiResponse, dispatch, new_request_id};
 use crate::app::App;
 use crate::common::AccountId;
 use crate::error::ApiError;
 use crate::identity::{IdentityMode, local_caller};
-use crate::routes::{Operation, PathParams};
+use crate::operations::{Handler, Operation, serve};
+use crate::request::{ApiRequest, ApiResponse, PathParams, new_request_id};
+
+/// A Lambda function's whole life: tracing, the app from the environment, then operation `H`
+/// for every event. `H` is fixed at compile time, so the binary links that handler only.
+pub async fn run<H: Handler>() -> Result<(), Error> {
+    init_tracing();
+    let app = App::from_env().await?;
+    lambda_http::run(lambda_http::service_fn(|request| handle::<H>(&app, request))).await
+}
 
 /// The runtime's own subscriber: honours `AWS_LAMBDA_LOG_FORMAT=JSON` and `AWS_LAMBDA_LOG_LEVEL`.
 pub fn init_tracing() {
     lambda_http::tracing::init_default_subscriber();
 }
 
-/// Serves one API Gateway request with `operation`. Never fails: every outcome is an HTTP answer.
-pub async fn handle(app: &App, operation: Operation, request: Request) -> Result<Response<Body>, Error> {
-    let request_id = gateway_request_id(&request).unwrap_or_else(new_request_id);
-    let service = Some(operation.service());
-    let response = match path_params(operation, &request) {
-        Ok(path_params) => {
-            let api_request = ApiRequest {
-                caller: caller(app.identity(), &request),
-                path_params,
-                query: ApiRequest::parse_query(request.uri().query()),
-                body: body_bytes(request.body()),
-                request_id,
-            };
-            dispatch(app, operation, api_request).await
-        }
-        Err(error) => ApiResponse::error(&error, service, request_id),
+/// Serves one API Gateway request with operation `H`. Never fails: every outcome is an HTTP answer.
+pub async fn handle<H: Handler>(app: &App, request: Request) -> Result<Response<Body>, Error> {
+    let response = match api_request(app, H::OPERATION, &request) {
+        Ok(api_request) => serve::<H>(app, api_request).await,
+        Err(refused) => refused,
     };
     into_lambda_response(response)
+}
+
+/// The API Gateway request as `operation` reads it, or the answer when it cannot be one (a path
+/// that is not the operation's).
+pub fn api_request(app: &App, operation: Operation, request: &Request) -> Result<ApiRequest, ApiResponse> {
+    let request_id = gateway_request_id(request).unwrap_or_else(new_request_id);
+    match path_params(operation, request) {
+        Ok(path_params) => Ok(ApiRequest {
+            caller: caller(app.identity(), request),
+            path_params,
+            query: ApiRequest::parse_query(request.uri().query()),
+            body: body_bytes(request.body()),
+            request_id,
+        }),
+        Err(error) => Err(ApiResponse::error(&error, Some(operation.service()), request_id)),
+    }
 }
 
 fn gateway_request_id(request: &Request) -> Option<String> {
@@ -91,7 +104,8 @@ fn body_bytes(body: &Body) -> Vec<u8> {
     }
 }
 
-fn into_lambda_response(response: ApiResponse) -> Result<Response<Body>, Error> {
+/// The response as API Gateway expects it from the function.
+pub fn into_lambda_response(response: ApiResponse) -> Result<Response<Body>, Error> {
     let mut builder = Response::builder().status(response.status);
     for (name, value) in response.headers() {
         builder = builder.header(name, value);

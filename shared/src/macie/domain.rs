@@ -303,7 +303,7 @@ pub fn iso8601(epoch_millis: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::parse_json;
+    use crate::request::parse_json;
 
     fn caller() -> AccountId {
         AccountId::parse("111111111111").unwrap()

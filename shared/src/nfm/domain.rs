@@ -218,7 +218,7 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
-    use crate::api::parse_json;
+    use crate::request::parse_json;
 
     fn target(account: &str, region: &str) -> serde_json::Value {
         serde_json::json!({"targetIdentifier": {"targetId": {"accountId": account}, "targetType": "ACCOUNT"}, "region": region})

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::model::{
-    CreatePackageInput, DescribePackagesFilterWire, DescribePackagesInput, Obj, PackageConfigurationWire,
+    CreatePackageInput, DescribePackagesFilterWire, DescribePackagesInput, PackageConfigurationWire,
     PackageEncryptionOptionsWire, PackageSourceWire, UpdatePackageScopeInput,
 };
 use crate::common::AccountId;
@@ -473,25 +473,21 @@ impl NewPackage {
         let package_type = input.package_type.ok_or_else(|| required("PackageType"))?;
         let package_type = PackageType::parse("PackageType", &package_type)?;
         let source = input.package_source.ok_or_else(|| required("PackageSource"))?;
-        let source = PackageSource::parse("PackageSource", source.0)?;
+        let source = PackageSource::parse("PackageSource", source)?;
         if let Some(description) = &input.package_description {
             length_between("PackageDescription", description, 0, 1024)?;
         }
-        let configuration = input
-            .package_configuration
-            .map(|c| PackageConfiguration::parse("PackageConfiguration", c.0))
-            .transpose()?;
+        let configuration =
+            input.package_configuration.map(|c| PackageConfiguration::parse("PackageConfiguration", c)).transpose()?;
         let engine_version =
             input.engine_version.as_deref().map(|v| EngineVersion::parse("EngineVersion", v)).transpose()?;
         let vending_enabled = match input.package_vending_options {
-            Some(Obj(options)) => {
-                options.vending_enabled.ok_or_else(|| required("PackageVendingOptions.VendingEnabled"))?
-            }
+            Some(options) => options.vending_enabled.ok_or_else(|| required("PackageVendingOptions.VendingEnabled"))?,
             None => false,
         };
         let encryption = input
             .package_encryption_options
-            .map(|e| EncryptionOptions::parse("PackageEncryptionOptions", e.0))
+            .map(|e| EncryptionOptions::parse("PackageEncryptionOptions", e))
             .transpose()?;
         Ok(Self {
             name,
@@ -604,7 +600,7 @@ impl DescribeQuery {
             .unwrap_or_default()
             .into_iter()
             .enumerate()
-            .map(|(i, f)| Filter::parse(&format!("Filters[{i}]"), f.0))
+            .map(|(i, f)| Filter::parse(&format!("Filters[{i}]"), f))
             .collect::<Result<Vec<_>, _>>()?;
         // The model's `@default(0)`: 0 reads as "the default page size", like absence.
         let max_results = match input.max_results {
@@ -623,7 +619,7 @@ impl DescribeQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::parse_json;
+    use crate::request::parse_json;
 
     fn validation_message<T: std::fmt::Debug>(result: Result<T, ApiError>) -> String {
         match result {
@@ -633,15 +629,15 @@ mod tests {
     }
 
     fn create(body: serde_json::Value) -> Result<NewPackage, ApiError> {
-        NewPackage::parse(parse_json::<Obj<_>>(body.to_string().as_bytes())?.0)
+        NewPackage::parse(parse_json(body.to_string().as_bytes())?)
     }
 
     fn scope(body: serde_json::Value) -> Result<ScopeUpdate, ApiError> {
-        ScopeUpdate::parse(parse_json::<Obj<_>>(body.to_string().as_bytes())?.0)
+        ScopeUpdate::parse(parse_json(body.to_string().as_bytes())?)
     }
 
     fn describe(body: serde_json::Value) -> Result<DescribeQuery, ApiError> {
-        DescribeQuery::parse(parse_json::<Obj<_>>(body.to_string().as_bytes())?.0)
+        DescribeQuery::parse(parse_json(body.to_string().as_bytes())?)
     }
 
     fn minimal() -> serde_json::Value {

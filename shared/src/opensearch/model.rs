@@ -3,37 +3,7 @@
 //! Required input members are `Option` here so that a missing one is reported by the domain
 //! parser with its member path; a member of the wrong JSON type is reported by serde.
 
-use std::fmt;
-use std::marker::PhantomData;
-
-use serde::de::{MapAccess, Visitor, value::MapAccessDeserializer};
-use serde::{Deserialize, Deserializer, Serialize};
-
-/// A structure on the wire: a JSON object only. serde's derived structs also accept an array of
-/// their fields in order (`[]` would be an empty request), which no AWS client sends; this
-/// refuses it as the wrong JSON type, with the member's path like any other type error.
-#[derive(Debug, Default)]
-pub struct Obj<T>(pub T);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ObjectOnly<T>(PhantomData<T>);
-
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectOnly<T> {
-            type Value = T;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-                T::deserialize(MapAccessDeserializer::new(map))
-            }
-        }
-
-        deserializer.deserialize_map(ObjectOnly(PhantomData)).map(Obj)
-    }
-}
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -94,15 +64,15 @@ pub struct CreatePackageInput {
     #[serde(default)]
     pub package_description: Option<String>,
     #[serde(default)]
-    pub package_source: Option<Obj<PackageSourceWire>>,
+    pub package_source: Option<PackageSourceWire>,
     #[serde(default)]
-    pub package_configuration: Option<Obj<PackageConfigurationWire>>,
+    pub package_configuration: Option<PackageConfigurationWire>,
     #[serde(default)]
     pub engine_version: Option<String>,
     #[serde(default)]
-    pub package_vending_options: Option<Obj<PackageVendingOptionsWire>>,
+    pub package_vending_options: Option<PackageVendingOptionsWire>,
     #[serde(default)]
-    pub package_encryption_options: Option<Obj<PackageEncryptionOptionsWire>>,
+    pub package_encryption_options: Option<PackageEncryptionOptionsWire>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,7 +88,7 @@ pub struct DescribePackagesFilterWire {
 #[serde(rename_all = "PascalCase")]
 pub struct DescribePackagesInput {
     #[serde(default)]
-    pub filters: Option<Vec<Obj<DescribePackagesFilterWire>>>,
+    pub filters: Option<Vec<DescribePackagesFilterWire>>,
     #[serde(default)]
     pub max_results: Option<i64>,
     #[serde(default)]

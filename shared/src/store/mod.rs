@@ -79,20 +79,13 @@ pub enum StoreError {
     Backend(String),
 }
 
-impl From<StoreError> for ApiError {
-    /// The generic mapping; handlers name the resource in not-found and conflict messages first.
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::NotFound => ApiError::NotFound("The scope does not exist.".into()),
-            StoreError::ScopeExists(id) => {
-                ApiError::Conflict(format!("The account already has a scope ({id}); an account can have one scope."))
-            }
-            StoreError::TokenMismatch => ApiError::Conflict(
-                "The clientToken was already used with a different request in the last 24 hours.".into(),
-            ),
-            StoreError::Contention => {
-                ApiError::Conflict("The scope is being changed by other requests; retry the request.".into())
-            }
+impl StoreError {
+    /// The answer for the failures no service words: a rule's own error, throttling (429) and
+    /// backend failures (500, the cause logged under the request's span, never sent). Each
+    /// service maps the kinds that concern its resources (not found, exists, token mismatch,
+    /// contention) in its own words first and passes the rest here.
+    pub fn infrastructure(self) -> ApiError {
+        match self {
             StoreError::Rule(error) => error,
             StoreError::Throttled(cause) => {
                 tracing::warn!(%cause, "store throttled");
@@ -100,6 +93,10 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Backend(cause) => {
                 tracing::error!(%cause, "store failure");
+                ApiError::Internal
+            }
+            unexpected => {
+                tracing::error!(error = %unexpected, "store outcome the operation does not expect");
                 ApiError::Internal
             }
         }

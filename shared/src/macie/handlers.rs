@@ -1,0 +1,259 @@
+//! The handlers of the Macie operations (docs/macie.md).
+
+use serde::{Deserialize, Serialize};
+
+use super::domain::{
+    AccountFilter, DiscoveryBatch, DiscoveryErrorCode, DiscoveryStatus, EntryAccount, MacieStatus, NewMember,
+    NewSession, RelationshipStatus, SessionChanges, iso8601,
+};
+use super::model::{
+    AccountUpdateErrorOut, AutomatedDiscoveryAccountOut, BatchUpdateInput, BatchUpdateOutput, CreateMemberInput,
+    CreateMemberOutput, EnableMacieInput, GetMacieSessionOutput, GetMemberOutput, ListAutomatedDiscoveryAccountsOutput,
+    UpdateMacieSessionInput, UpdateMemberSessionInput,
+};
+use crate::app::App;
+use crate::common::AccountId;
+use crate::common::pagination;
+use crate::error::ApiError;
+use crate::request::{ApiRequest, to_body};
+use crate::store::StoreError;
+use crate::store::macie::{EnableOutcome, MacieSession, Member, NOT_ENABLED, SessionToken};
+
+/// Default and largest ListAutomatedDiscoveryAccounts page.
+const MAX_RESULTS: i64 = 25;
+
+fn member_not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("Member account '{id}' does not exist for this administrator account."))
+}
+
+/// Macie's words for a store outcome (docs/macie.md).
+fn store_error(error: StoreError) -> ApiError {
+    match error {
+        StoreError::TokenMismatch => {
+            ApiError::Conflict("The clientToken was already used with a different EnableMacie request.".into())
+        }
+        StoreError::Contention => {
+            ApiError::Conflict("The Macie account is being changed by other requests; retry the request.".into())
+        }
+        other => other.infrastructure(),
+    }
+}
+
+/// [`store_error`], naming member `id` in a not-found message.
+fn member_error(id: &str) -> impl FnOnce(StoreError) -> ApiError + '_ {
+    move |e| match e {
+        StoreError::NotFound => member_not_found(id),
+        other => store_error(other),
+    }
+}
+
+/// The answer to a caller without a Macie session.
+fn session_required() -> ApiError {
+    ApiError::AccessDenied(NOT_ENABLED.into())
+}
+
+/// The `{id}` label. Empty is a ValidationException; an ID that cannot be an account ID is a
+/// member that does not exist: `Ok(Err(raw))` asks the handler to answer not-found after the
+/// session check, so that a caller without Macie still reads "Macie is not enabled.".
+fn member_id(request: &ApiRequest) -> Result<Result<AccountId, &str>, ApiError> {
+    let id = request.path_params.get("id");
+    if id.is_empty() {
+        return Err(ApiError::validation("id: must not be empty"));
+    }
+    Ok(AccountId::parse(id).ok_or(id))
+}
+
+fn member_arn(app: &App, member: &Member) -> String {
+    app.arn("macie2", &member.administrator, &format!("member/{}", member.account))
+}
+
+fn service_role(app: &App, account: &AccountId) -> String {
+    format!(
+        "arn:{}:iam::{account}:role/aws-service-role/macie.amazonaws.com/AWSServiceRoleForAmazonMacie",
+        app.partition()
+    )
+}
+
+const EMPTY: &[u8] = b"{}";
+
+/// EnableMacie: creates the caller's session, or replays the same clientToken and request.
+pub async fn enable_macie(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let new = NewSession::parse(request.json::<EnableMacieInput>()?)?;
+    let now = app.now_millis();
+    let session = MacieSession {
+        account: caller.clone(),
+        status: new.status,
+        finding_publishing_frequency: new.finding_publishing_frequency,
+        created_at: now,
+        updated_at: now,
+        discovery: DiscoveryStatus::Disabled,
+    };
+    let token = new
+        .client_token
+        .as_ref()
+        .map(|t| SessionToken { token: t.as_str().to_owned(), fingerprint: new.fingerprint() });
+    match app.macie.enable_macie(&session, token.as_ref()).await {
+        Ok(EnableOutcome::Created | EnableOutcome::Replayed) => Ok(EMPTY.to_vec()),
+        Err(error) => Err(store_error(error)),
+    }
+}
+
+/// GetMacieSession: the caller's session, timestamps as ISO-8601.
+pub async fn get_macie_session(app: &App, caller: &AccountId, _request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let session = app.macie.get_session(caller).await.map_err(store_error)?.ok_or_else(session_required)?;
+    to_body(&GetMacieSessionOutput {
+        created_at: iso8601(session.created_at),
+        finding_publishing_frequency: session.finding_publishing_frequency.as_str(),
+        service_role: service_role(app, caller),
+        status: session.status.as_str(),
+        updated_at: iso8601(session.updated_at),
+    })
+}
+
+/// UpdateMacieSession: pauses or resumes the caller's own session, or changes its frequency.
+pub async fn update_macie_session(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let changes = SessionChanges::parse(request.json::<UpdateMacieSessionInput>()?)?;
+    app.macie.update_session(caller, &changes, app.now_millis()).await.map_err(store_error)?;
+    Ok(EMPTY.to_vec())
+}
+
+/// CreateMember: associates another account at once (`Enabled`); answers its ARN.
+pub async fn create_member(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let new = NewMember::parse(caller, request.json::<CreateMemberInput>()?)?;
+    let now = app.now_millis();
+    let member = Member {
+        administrator: caller.clone(),
+        account: new.account,
+        email: new.email,
+        relationship: RelationshipStatus::Enabled,
+        tags: new.tags,
+        invited_at: now,
+        updated_at: now,
+        discovery: DiscoveryStatus::Disabled,
+    };
+    app.macie.create_member(&member).await.map_err(store_error)?;
+    to_body(&CreateMemberOutput { arn: member_arn(app, &member) })
+}
+
+/// GetMember: one of the caller's own members.
+pub async fn get_member(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let id = match member_id(request)? {
+        Ok(id) => id,
+        Err(raw) => {
+            app.macie.get_session(caller).await.map_err(store_error)?.ok_or_else(session_required)?;
+            return Err(member_not_found(raw));
+        }
+    };
+    let member = app.macie.get_member(caller, &id).await.map_err(member_error(id.as_str()))?;
+    to_body(&GetMemberOutput {
+        account_id: member.account.as_str(),
+        administrator_account_id: member.administrator.as_str(),
+        arn: member_arn(app, &member),
+        email: member.email.as_str(),
+        invited_at: iso8601(member.invited_at),
+        master_account_id: member.administrator.as_str(),
+        relationship_status: member.relationship.as_str(),
+        tags: member.tags.as_map(),
+        updated_at: iso8601(member.updated_at),
+    })
+}
+
+/// DeleteMember: removes one of the caller's members, freeing it to join another administrator.
+pub async fn delete_member(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let id = match member_id(request)? {
+        Ok(id) => id,
+        Err(raw) => {
+            app.macie.require_session(caller).await.map_err(store_error)?;
+            return Err(member_not_found(raw));
+        }
+    };
+    app.macie.delete_member(caller, &id).await.map_err(member_error(id.as_str()))?;
+    Ok(EMPTY.to_vec())
+}
+
+/// UpdateMemberSession: pauses (`Paused`) or resumes (`Enabled`) one of the caller's members.
+pub async fn update_member_session(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let id = member_id(request)?;
+    let input = request.json::<UpdateMemberSessionInput>()?;
+    let status = input.status.ok_or_else(|| ApiError::validation("status: is required"))?;
+    let relationship = RelationshipStatus::from(MacieStatus::parse("status", &status)?);
+    let id = match id {
+        Ok(id) => id,
+        Err(raw) => {
+            app.macie.require_session(caller).await.map_err(store_error)?;
+            return Err(member_not_found(raw));
+        }
+    };
+    app.macie
+        .update_member_session(caller, &id, relationship, app.now_millis())
+        .await
+        .map_err(member_error(id.as_str()))?;
+    Ok(EMPTY.to_vec())
+}
+
+/// BatchUpdateAutomatedDiscoveryAccounts: per-entry outcomes in request order; `errors` always present.
+pub async fn batch_update_automated_discovery_accounts(
+    app: &App,
+    caller: &AccountId,
+    request: &ApiRequest,
+) -> Result<Vec<u8>, ApiError> {
+    let batch = DiscoveryBatch::parse(request.json::<BatchUpdateInput>()?)?;
+    let updates = batch.updates();
+    let results = app.macie.update_discovery(caller, &updates, app.now_millis()).await.map_err(store_error)?;
+    if results.len() != updates.len() {
+        tracing::error!(asked = updates.len(), answered = results.len(), "store answered a different count");
+        return Err(ApiError::Internal);
+    }
+    // The store answered the well-formed entries in order; malformed ones are not found.
+    let mut answers = results.into_iter();
+    let mut errors = Vec::new();
+    for entry in &batch.entries {
+        let outcome = match entry.account {
+            EntryAccount::Valid(_) => answers.next().unwrap_or(Ok(())),
+            EntryAccount::Malformed(_) => Err(DiscoveryErrorCode::AccountNotFound),
+        };
+        if let Err(code) = outcome {
+            errors.push(AccountUpdateErrorOut { account_id: entry.account.as_str(), error_code: code.as_str() });
+        }
+    }
+    to_body(&BatchUpdateOutput { errors })
+}
+
+/// Where the next ListAutomatedDiscoveryAccounts page starts: after this account ID.
+#[derive(Serialize, Deserialize)]
+struct ListCursor {
+    after: String,
+}
+
+/// ListAutomatedDiscoveryAccounts: the caller and its members by account ID, paginated.
+pub async fn list_automated_discovery_accounts(
+    app: &App,
+    caller: &AccountId,
+    request: &ApiRequest,
+) -> Result<Vec<u8>, ApiError> {
+    let filter =
+        AccountFilter::parse(request.query.iter().filter(|(k, _)| k == "accountIds").map(|(_, v)| v.as_str()))?;
+    let limit = request.query_int("maxResults", 1, MAX_RESULTS)?.unwrap_or(MAX_RESULTS) as usize;
+    let after = match request.query_param("nextToken") {
+        Some(token) => {
+            let cursor = pagination::decode::<ListCursor>("nextToken", token)?;
+            Some(
+                AccountId::parse(&cursor.after)
+                    .ok_or_else(|| ApiError::validation("nextToken: the pagination token is not valid"))?,
+            )
+        }
+        None => None,
+    };
+    let only: Option<Vec<AccountId>> = filter.ids().map(|ids| ids.iter().cloned().collect());
+    let page = app.macie.list_discovery(caller, only.as_deref(), after.as_ref(), limit).await.map_err(store_error)?;
+    let next_token = page
+        .more
+        .then(|| page.items.last().map(|(id, _)| pagination::encode(&ListCursor { after: id.to_string() })))
+        .flatten();
+    let items = page
+        .items
+        .iter()
+        .map(|(id, status)| AutomatedDiscoveryAccountOut { account_id: id.as_str(), status: status.as_str() })
+        .collect();
+    to_body(&ListAutomatedDiscoveryAccountsOutput { items, next_token })
+}
