@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
 source scripts/ports.sh
+source scripts/build-env.sh
 # The functions' environment comes from [workspace.metadata.lambda.watch.env] only.
 unset DYNAMODB_ENDPOINT TABLE_NAME IDENTITY_MODE
 
@@ -16,10 +17,12 @@ if ! listening "$DDB_PORT"; then
   trap 'kill $ddb_pid 2>/dev/null || true' EXIT
   wait_port "$DDB_PORT" 120 || { echo "DynamoDB Local did not start:" >&2; cat .tools/dynamodb-local-dev.log >&2; exit 1; }
 fi
-cargo build --quiet --bin local-api
-target/debug/local-api --dynamodb-endpoint "http://127.0.0.1:$DDB_PORT" --table scopes-api create-table
+cargo build --quiet --locked --bin local-api
+"$DEBUG_BIN/local-api" --dynamodb-endpoint "http://127.0.0.1:$DDB_PORT" --table scopes-api create-table
 # The router comes from the operations table, so it cannot drift from the functions.
 mkdir -p .tools
-target/debug/local-api routes --format watch-router > .tools/watch-router.toml
+"$DEBUG_BIN/local-api" routes --format watch-router > .tools/watch-router.toml
+# Every function in one cargo invocation, so the first request to each is served at once.
+cargo build --quiet --locked -p functions --bins
 echo "serving every route on http://127.0.0.1:9000 (cargo lambda watch); Ctrl-C stops"
 cargo lambda watch --global .tools/watch-router.toml

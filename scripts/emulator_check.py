@@ -26,9 +26,8 @@ SEEDED_SCOPE = "0f5b6c1e-8c1a-4d2b-9e3f-5a6b7c8d9e0f"
 
 def operations():
     """The operations table (shared/src/operations.rs), as the local server prints it."""
-    binary = ROOT / "target" / "debug" / "local-api"
-    command = [str(binary)] if binary.exists() else ["cargo", "run", "--quiet", "--bin", "local-api", "--"]
-    lines = subprocess.run(command + ["routes"], cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    command = ["cargo", "run", "--quiet", "--locked", "--bin", "local-api", "--", "routes"]
+    lines = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout
     return [json.loads(line) for line in lines.splitlines()]
 
 

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
 source scripts/ports.sh
+source scripts/build-env.sh
 
 session=$(awk '/<!-- cli-session:start -->/{on=1; next} /<!-- cli-session:end -->/{on=0} on' README.md | sed '/^```/d')
 [ -n "$session" ] || { echo "readme-cli: no cli-session block in README.md" >&2; exit 1; }
@@ -13,8 +14,8 @@ session=$(awk '/<!-- cli-session:start -->/{on=1; next} /<!-- cli-session:end --
 endpoint="${1:-}"
 if [ -z "$endpoint" ]; then
   port=$(free_port)
-  cargo build --quiet --bin local-api
-  env -u DYNAMODB_ENDPOINT -u TABLE_NAME target/debug/local-api --in-memory --port "$port" >/dev/null &
+  cargo build --quiet --locked --bin local-api
+  env -u DYNAMODB_ENDPOINT -u TABLE_NAME "$DEBUG_BIN/local-api" --in-memory --port "$port" >/dev/null &
   server=$!
   trap 'kill $server 2>/dev/null || true' EXIT
   wait_port "$port" 30 || { echo "readme-cli: the local server did not start" >&2; exit 1; }

@@ -178,6 +178,43 @@ mod tests {
     }
 
     #[test]
+    fn a_body_that_is_not_a_json_object_is_refused() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Optional {
+            name: Option<String>,
+        }
+        for body in ["[]", "[[1]]", "\"x\"", "1", "null", "true", "  [ ]"] {
+            assert_eq!(
+                message(parse_json::<Optional>(body.as_bytes()).unwrap_err()),
+                "The request body must be a JSON object",
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_structure_is_read_from_an_object_only_at_every_depth() {
+        // Without the rule, serde reads `[["a"]]` as `{"items": [{"name": "a"}]}`.
+        assert_eq!(
+            message(parse_json::<Outer>(br#"{"items": [["a"]]}"#).unwrap_err()),
+            "items[0]: invalid type: sequence, expected struct Inner"
+        );
+        let parsed = parse_json::<Outer>(br#"{"items": [{"name": "a"}], "other": [[1]]}"#).unwrap();
+        assert_eq!(parsed.items.len(), 1);
+        // Options, maps and sequences of structures follow the same rule.
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Nested {
+            one: Option<Inner>,
+            map: Option<std::collections::BTreeMap<String, Inner>>,
+        }
+        assert!(parse_json::<Nested>(br#"{"one": ["a"]}"#).is_err());
+        assert!(parse_json::<Nested>(br#"{"map": {"k": ["a"]}}"#).is_err());
+        assert!(parse_json::<Nested>(br#"{"one": {"name": "a"}, "map": {"k": {"name": "b"}}}"#).is_ok());
+    }
+
+    #[test]
     fn empty_body_is_an_empty_object_and_unknown_members_are_ignored() {
         #[derive(Deserialize)]
         struct Opt {
