@@ -22,12 +22,15 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, WriteRequest,
+    AttributeValue, Delete, DeleteRequest, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    WriteRequest,
 };
 use futures::{StreamExt, TryStreamExt};
 
-use super::{DynamoStore, Item, backoff, build_error, classify, corrupt, failed, get_n, get_s, n, s};
+use super::item::{
+    ACCOUNT_PREFIX, Item, account_key, account_pk, corrupt, get_bool, get_n, get_s, key, n, opt_m, opt_s, opt_ss, s,
+};
+use super::{DynamoStore, backoff, build_error, classify, failed};
 use crate::common::AccountId;
 use crate::opensearch::domain::{
     EncryptionOptions, EngineVersion, MAX_USERS, PackageConfiguration, PackageId, PackageName, PackageSource,
@@ -38,23 +41,16 @@ use crate::store::{MAX_UPDATE_ATTEMPTS, StoreError};
 
 /// Share-entry writes in flight at once for one scope change.
 const INDEX_CONCURRENCY: usize = 32;
-/// Keys per BatchGetItem call (the API's limit).
-const BATCH_GET_KEYS: usize = 100;
 /// Requests per BatchWriteItem call (the API's limit).
 const BATCH_WRITE_ITEMS: usize = 25;
 const PACKAGE_PREFIX: &str = "PACKAGE#";
-const ACCOUNT_PREFIX: &str = "ACCOUNT#";
-
-fn key(pk: String, sk: String) -> Item {
-    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
-}
 
 fn package_key(owner: &AccountId, id: &PackageId) -> Item {
-    key(format!("{ACCOUNT_PREFIX}{owner}"), format!("{PACKAGE_PREFIX}{id}"))
+    account_key(owner, format!("{PACKAGE_PREFIX}{id}"))
 }
 
 fn name_key(owner: &AccountId, name: &PackageName) -> Item {
-    key(format!("{ACCOUNT_PREFIX}{owner}"), format!("PACKAGE_NAME#{}", name.as_str()))
+    account_key(owner, format!("PACKAGE_NAME#{}", name.as_str()))
 }
 
 fn share_key(user: &PackageUser, id: &PackageId) -> Item {
@@ -108,26 +104,14 @@ fn package_item(p: &Package) -> Item {
     item
 }
 
-fn get_bool(item: &Item, name: &str) -> Result<bool, StoreError> {
-    item.get(name).and_then(|v| v.as_bool().ok()).copied().ok_or_else(|| corrupt(name))
-}
-
-fn opt_s<'a>(item: &'a Item, name: &str) -> Result<Option<&'a str>, StoreError> {
-    item.get(name).map(|v| v.as_s().map(String::as_str).map_err(|_| corrupt(name))).transpose()
-}
-
-fn get_m<'a>(item: &'a Item, name: &str) -> Result<Option<&'a Item>, StoreError> {
-    item.get(name).map(|v| v.as_m().map_err(|_| corrupt(name))).transpose()
-}
-
 fn package_from_item(item: &Item) -> Result<Package, StoreError> {
     let owner = get_s(item, "pk")?
         .strip_prefix(ACCOUNT_PREFIX)
         .and_then(AccountId::parse)
         .ok_or_else(|| corrupt("package pk"))?;
     let id = PackageId::new(get_s(item, "packageId")?).ok_or_else(|| corrupt("packageId"))?;
-    let source = get_m(item, "source")?.ok_or_else(|| corrupt("source"))?;
-    let configuration = get_m(item, "configuration")?
+    let source = opt_m(item, "source")?.ok_or_else(|| corrupt("source"))?;
+    let configuration = opt_m(item, "configuration")?
         .map(|c| {
             let requirement = |name| Requirement::new(get_s(c, name)?).ok_or_else(|| corrupt(name));
             Ok::<_, StoreError>(PackageConfiguration {
@@ -138,7 +122,7 @@ fn package_from_item(item: &Item) -> Result<Package, StoreError> {
             })
         })
         .transpose()?;
-    let encryption = get_m(item, "encryption")?
+    let encryption = opt_m(item, "encryption")?
         .map(|e| {
             Ok::<_, StoreError>(EncryptionOptions {
                 enabled: get_bool(e, "enabled")?,
@@ -146,13 +130,9 @@ fn package_from_item(item: &Item) -> Result<Package, StoreError> {
             })
         })
         .transpose()?;
-    let users = match item.get("users") {
+    let users = match opt_ss(item, "users")? {
         None => UserSet::default(),
-        Some(v) => v
-            .as_ss()
-            .ok()
-            .and_then(|users| UserSet::from_stored(users.iter().map(String::as_str)))
-            .ok_or_else(|| corrupt("users"))?,
+        Some(users) => UserSet::from_stored(users.iter().map(String::as_str)).ok_or_else(|| corrupt("users"))?,
     };
     Ok(Package {
         owner,
@@ -437,33 +417,6 @@ impl DynamoStore {
         }
     }
 
-    /// The packages at `keys` (at most [`BATCH_GET_KEYS`]), strongly consistent; keys DynamoDB
-    /// leaves unprocessed are asked again with backoff.
-    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut pending = keys;
-        for attempt in 0..MAX_UPDATE_ATTEMPTS {
-            let request = KeysAndAttributes::builder().set_keys(Some(pending)).consistent_read(true).build();
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request.map_err(build_error)?)
-                .send()
-                .await
-                .map_err(classify)?;
-            if let Some(found) = out.responses().and_then(|r| r.get(&self.table)) {
-                items.extend(found.iter().cloned());
-            }
-            pending =
-                out.unprocessed_keys().and_then(|u| u.get(&self.table)).map(|k| k.keys().to_vec()).unwrap_or_default();
-            if pending.is_empty() {
-                return Ok(items);
-            }
-            backoff(attempt).await;
-        }
-        Err(StoreError::Throttled(format!("BatchGetItem left {} keys unprocessed", pending.len())))
-    }
-
     /// Deletes the share entries of a deleted package, best effort: a leftover entry points to
     /// nothing and readers skip it.
     async fn delete_shares(&self, package: &Package) {
@@ -529,16 +482,7 @@ impl PackageStore for DynamoStore {
     }
 
     async fn get_package(&self, owner: &AccountId, id: &PackageId) -> Result<Option<Package>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(package_key(owner, id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        out.item().map(package_from_item).transpose()
+        self.get(package_key(owner, id)).await?.as_ref().map(package_from_item).transpose()
     }
 
     async fn update_package_scope(
@@ -571,7 +515,7 @@ impl PackageStore for DynamoStore {
 
     async fn packages_visible_to(&self, caller: &AccountId) -> Result<Vec<Package>, StoreError> {
         let (own, direct, global) = futures::try_join!(
-            self.query_partition(format!("{ACCOUNT_PREFIX}{caller}"), Some(PACKAGE_PREFIX)),
+            self.query_partition(account_pk(caller), Some(PACKAGE_PREFIX)),
             self.query_partition(format!("SHARED#{caller}"), None),
             self.query_partition(format!("SHARED#{}", PackageUser::GLOBAL), None),
         )?;
@@ -589,12 +533,7 @@ impl PackageStore for DynamoStore {
             .into_iter()
             .map(|(owner, id)| key(format!("{ACCOUNT_PREFIX}{owner}"), format!("{PACKAGE_PREFIX}{id}")))
             .collect();
-        let batches: Vec<Vec<Item>> = futures::stream::iter(keys.chunks(BATCH_GET_KEYS).map(<[Item]>::to_vec))
-            .map(|chunk| self.batch_get(chunk))
-            .buffer_unordered(4)
-            .try_collect()
-            .await?;
-        for item in batches.iter().flatten() {
+        for item in &self.batch_get(keys, None).await? {
             let package = package_from_item(item)?;
             // The entry may be stale: the package's own scope decides.
             if package.users.admits(caller) {
