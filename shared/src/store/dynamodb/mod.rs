@@ -31,7 +31,9 @@ use aws_sdk_dynamodb::types::{
 use futures::{StreamExt, TryStreamExt};
 
 use self::item::{Item, account_key, corrupt, get_n, get_s, n, opt_ss, s, tags, tags_value};
-use super::{CreateOutcome, MAX_UPDATE_ATTEMPTS, Scope, ScopeStore, StoreError, TokenRecord};
+use super::{
+    CreateOutcome, MAX_UPDATE_ATTEMPTS, Scope, ScopeStore, StoreError, TokenRecord, replay, scope_named, updated_scope,
+};
 use crate::common::AccountId;
 use crate::nfm::domain::{TargetChanges, TargetSet};
 
@@ -335,7 +337,7 @@ impl DynamoStore {
         token_item.insert("scopeId".into(), s(&token.scope_id));
         token_item.insert(TTL_ATTRIBUTE.into(), n(token.expires_at));
         let put_scope = self.put(scope_item(scope), "attribute_not_exists(pk)").build().map_err(build_error)?;
-        // An expired token is forgotten even before TTL deletes it.
+        // An expired token is forgotten even before TTL deletes it: the negation of `token_live`.
         let put_token = self
             .put(token_item, "attribute_not_exists(pk) OR expiresAt <= :now")
             .expression_attribute_values(":now", n(now))
@@ -347,11 +349,7 @@ impl DynamoStore {
         ];
         let Some(reasons) = self.transact(items).await? else { return Ok(CreateOutcome::Created) };
         if let Some(existing) = failed(&reasons, 1).and_then(|r| r.item()) {
-            return if get_s(existing, "fingerprint")? == token.fingerprint {
-                Ok(CreateOutcome::Replayed(get_s(existing, "scopeId")?.to_owned()))
-            } else {
-                Err(StoreError::TokenMismatch)
-            };
+            return replay(token, get_s(existing, "fingerprint")?, get_s(existing, "scopeId")?);
         }
         match failed(&reasons, 0).and_then(|r| r.item()) {
             Some(existing) => Err(StoreError::ScopeExists(get_s(existing, "scopeId")?.to_owned())),
@@ -384,13 +382,9 @@ impl ScopeStore for DynamoStore {
         scope_id: &str,
         changes: &TargetChanges,
     ) -> Result<Scope, StoreError> {
-        let mine = |scope: Option<Scope>| scope.filter(|s| s.scope_id == scope_id).ok_or(StoreError::NotFound);
-        let mut current = mine(self.get_scope(account).await?)?;
+        let mut current = scope_named(self.get_scope(account).await?, scope_id)?;
         for attempt in 0..MAX_UPDATE_ATTEMPTS {
-            let targets = changes.apply(&current.targets).map_err(StoreError::Rule)?;
-            if targets == current.targets {
-                return Ok(current);
-            }
+            let Some(next) = updated_scope(&current, changes)? else { return Ok(current) };
             let result = self
                 .client
                 .update_item()
@@ -398,19 +392,20 @@ impl ScopeStore for DynamoStore {
                 .set_key(Some(scope_key(account)))
                 .update_expression("SET targets = :targets, version = :next")
                 .condition_expression("scopeId = :id AND version = :version")
-                .expression_attribute_values(":targets", AttributeValue::Ss(targets.keys()))
-                .expression_attribute_values(":next", n(current.version + 1))
+                .expression_attribute_values(":targets", AttributeValue::Ss(next.targets.keys()))
+                .expression_attribute_values(":next", n(next.version))
                 .expression_attribute_values(":id", s(scope_id))
                 .expression_attribute_values(":version", n(current.version))
                 .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                 .send()
                 .await;
             match result {
-                Ok(_) => return Ok(Scope { targets, version: current.version + 1, ..current }),
+                Ok(_) => return Ok(next),
                 Err(err) => match err.as_service_error() {
                     // Someone wrote first: what they wrote comes back with the failure.
                     Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                        current = mine(e.item().map(|item| scope_from_item(account, item)).transpose()?)?;
+                        current =
+                            scope_named(e.item().map(|item| scope_from_item(account, item)).transpose()?, scope_id)?;
                         backoff(attempt).await;
                     }
                     // A CreateScope transaction (a token replay) holds the item: try again.

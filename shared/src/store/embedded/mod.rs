@@ -15,7 +15,9 @@ use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
-use super::{CreateOutcome, Scope, ScopeStore, StoreError, TokenRecord};
+use super::{
+    CreateOutcome, Scope, ScopeStore, StoreError, TokenRecord, replay, scope_named, token_live, updated_scope,
+};
 use crate::common::{AccountId, Tags};
 use crate::nfm::domain::{TargetChanges, TargetSet};
 
@@ -148,13 +150,9 @@ impl ScopeStore for EmbeddedStore {
                     Some(json) => Some(serde_json::from_str::<StoredToken>(json.value()).map_err(json_error)?),
                     None => None,
                 }
-                .filter(|t| t.expires_at > now);
+                .filter(|t| token_live(t.expires_at, now));
                 if let Some(seen) = live {
-                    return if seen.fingerprint == token.fingerprint {
-                        Ok(CreateOutcome::Replayed(seen.scope_id))
-                    } else {
-                        Err(StoreError::TokenMismatch)
-                    };
+                    return replay(token, &seen.fingerprint, &seen.scope_id);
                 }
                 let record = StoredToken {
                     fingerprint: token.fingerprint.clone(),
@@ -196,12 +194,8 @@ impl ScopeStore for EmbeddedStore {
     ) -> Result<Scope, StoreError> {
         let (account, scope_id, changes) = (account.clone(), scope_id.to_owned(), changes.clone());
         self.write(move |txn| {
-            let current = read_scope(txn, &account)?.filter(|s| s.scope_id == scope_id).ok_or(StoreError::NotFound)?;
-            let targets = changes.apply(&current.targets).map_err(StoreError::Rule)?;
-            if targets == current.targets {
-                return Ok(current);
-            }
-            let next = Scope { targets, version: current.version + 1, ..current };
+            let current = scope_named(read_scope(txn, &account)?, &scope_id)?;
+            let Some(next) = updated_scope(&current, &changes)? else { return Ok(current) };
             write_scope(txn, &next)?;
             Ok(next)
         })
@@ -211,7 +205,7 @@ impl ScopeStore for EmbeddedStore {
     async fn delete_scope(&self, account: &AccountId, scope_id: &str) -> Result<(), StoreError> {
         let (account, scope_id) = (account.clone(), scope_id.to_owned());
         self.write(move |txn| {
-            read_scope(txn, &account)?.filter(|s| s.scope_id == scope_id).ok_or(StoreError::NotFound)?;
+            scope_named(read_scope(txn, &account)?, &scope_id)?;
             let mut table = txn.open_table(SCOPES).map_err(backend)?;
             table.remove(account.as_str()).map_err(backend)?;
             Ok(())
