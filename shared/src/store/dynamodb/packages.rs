@@ -34,9 +34,9 @@ use super::{DynamoStore, backoff, build_error, classify, failed};
 use crate::common::AccountId;
 use crate::opensearch::domain::{
     EncryptionOptions, EngineVersion, MAX_USERS, PackageConfiguration, PackageId, PackageName, PackageSource,
-    PackageType, PackageUser, Requirement, ScopeOperation, UserSet, name_taken, too_many_users, vending_disabled,
+    PackageType, PackageUser, Requirement, ScopeOperation, UserSet, name_taken,
 };
-use crate::store::packages::{Package, PackageStore};
+use crate::store::packages::{Package, PackageStore, check_scope_request, rescoped, vendable, writes_nothing};
 use crate::store::{MAX_UPDATE_ATTEMPTS, StoreError};
 
 /// Share-entry writes in flight at once for one scope change.
@@ -161,14 +161,10 @@ struct ScopeWrite {
     removed: UserSet,
 }
 
-/// Classifies the item that came back with a failed `attribute_exists(pk) AND vending = :true`:
-/// no item is not-found, vending off is disabled; otherwise the item is returned.
+/// Classifies the item that came back with a failed `attribute_exists(pk) AND vending = :true`
+/// by [`vendable`]: no item is not-found, vending off is disabled; otherwise the item is returned.
 fn refused(id: &PackageId, old: Option<&Item>) -> Result<Package, StoreError> {
-    let old = package_from_item(old.ok_or(StoreError::NotFound)?)?;
-    if !old.vending_enabled {
-        return Err(StoreError::Rule(vending_disabled(id)));
-    }
-    Ok(old)
+    vendable(id, old.map(package_from_item).transpose()?)
 }
 
 /// The condition of every scope write: the package exists (for this owner) and may be shared.
@@ -246,7 +242,7 @@ impl DynamoStore {
                     let old = refused(id, old.as_ref())?;
                     // Over the cap for real: refuse. Else the guard was only conservative
                     // (overlap) or someone wrote in between: retry on this exact version.
-                    ScopeOperation::Add.apply(&old.users, users).map_err(StoreError::Rule)?;
+                    rescoped(&old, ScopeOperation::Add, users, now)?;
                     if expected_version.is_some() {
                         backoff(attempt).await;
                     }
@@ -308,9 +304,8 @@ impl DynamoStore {
         match self.send_scope_update(request).await? {
             Ok(out) => {
                 let old = package_from_item(out.attributes().ok_or_else(|| corrupt("OVERRIDE result"))?)?;
-                let removed = old.users.difference(users);
-                let package = Package { users: users.clone(), version: old.version + 1, last_updated_at: now, ..old };
-                Ok(ScopeWrite { package, added: users.clone(), removed })
+                let package = rescoped(&old, ScopeOperation::Override, users, now)?;
+                Ok(ScopeWrite { package, added: users.clone(), removed: old.users.difference(users) })
             }
             Err(old) => {
                 refused(id, old.as_ref())?;
@@ -493,16 +488,10 @@ impl PackageStore for DynamoStore {
         users: &UserSet,
         now: i64,
     ) -> Result<Package, StoreError> {
-        if operation != ScopeOperation::Remove && users.len() > MAX_USERS {
-            return Err(StoreError::Rule(too_many_users(users.len())));
-        }
-        if users.is_empty() && operation != ScopeOperation::Override {
-            // Nothing to write (DynamoDB has no empty sets): check and answer the current scope.
-            let package = self.get_package(owner, id).await?.ok_or(StoreError::NotFound)?;
-            if !package.vending_enabled {
-                return Err(StoreError::Rule(vending_disabled(id)));
-            }
-            return Ok(package);
+        check_scope_request(operation, users)?;
+        if writes_nothing(operation, users) {
+            // Nothing to write (DynamoDB has no empty sets either): check and answer the scope.
+            return vendable(id, self.get_package(owner, id).await?);
         }
         let write = match operation {
             ScopeOperation::Add => self.add_users(owner, id, users, now).await?,

@@ -21,10 +21,10 @@ use super::{EmbeddedStore, backend, json_error};
 use crate::common::AccountId;
 use crate::opensearch::domain::{
     EncryptionOptions, EngineVersion, PackageConfiguration, PackageId, PackageName, PackageSource, PackageType,
-    PackageUser, Requirement, ScopeOperation, UserSet, name_taken, vending_disabled,
+    PackageUser, Requirement, ScopeOperation, UserSet, name_taken,
 };
 use crate::store::StoreError;
-use crate::store::packages::{Package, PackageStore};
+use crate::store::packages::{Package, PackageStore, check_scope_request, rescoped, vendable, writes_nothing};
 
 /// `<owner>/<id>` -> JSON of [`StoredPackage`]
 const PACKAGES: TableDefinition<&str, &str> = TableDefinition::new("packages");
@@ -230,18 +230,15 @@ impl PackageStore for EmbeddedStore {
         users: &UserSet,
         now: i64,
     ) -> Result<Package, StoreError> {
+        check_scope_request(operation, users)?;
         let (owner, id, users) = (owner.clone(), id.clone(), users.clone());
         self.write(move |txn| {
-            let current = read_package(txn, &owner, &id)?.ok_or(StoreError::NotFound)?;
-            if !current.vending_enabled {
-                return Err(StoreError::Rule(vending_disabled(&id)));
-            }
-            if users.is_empty() && operation != ScopeOperation::Override {
+            let current = vendable(&id, read_package(txn, &owner, &id)?)?;
+            if writes_nothing(operation, &users) {
                 return Ok(current);
             }
-            let next_users = operation.apply(&current.users, &users).map_err(StoreError::Rule)?;
-            write_shares(txn, &owner, &id, &current.users, &next_users)?;
-            let next = Package { users: next_users, version: current.version + 1, last_updated_at: now, ..current };
+            let next = rescoped(&current, operation, &users, now)?;
+            write_shares(txn, &owner, &id, &current.users, &next.users)?;
             write_package(txn, &next)?;
             Ok(next)
         })
