@@ -26,8 +26,8 @@ use crate::macie::domain::{
     RelationshipStatus, SessionChanges,
 };
 use crate::store::macie::{
-    DiscoveryPage, EnableOutcome, MacieSession, Member, SessionToken, already_enabled, already_member, not_enabled,
-    page_of,
+    DiscoveryPage, EnableOutcome, MacieSession, Member, SessionToken, already_member, discovery_outcome, enable_replay,
+    existing_member, members_asked, not_enabled, page_of,
 };
 use crate::store::{MAX_UPDATE_ATTEMPTS, MacieStore, StoreError};
 
@@ -152,11 +152,9 @@ impl DynamoStore {
             match result {
                 Ok(_) => return Ok(Ok(())),
                 Err(err) => match err.as_service_error() {
+                    // The item failed the condition: if it is there, it is not enabled.
                     Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                        return Ok(Err(match e.item() {
-                            Some(_) => DiscoveryErrorCode::AccountPaused,
-                            None => DiscoveryErrorCode::AccountNotFound,
-                        }));
+                        return Ok(discovery_outcome(e.item().map(|_| false)));
                     }
                     // A member or session transaction holds the item right now: try again.
                     Some(UpdateItemError::TransactionConflictException(_)) => backoff(attempt).await,
@@ -237,18 +235,8 @@ impl MacieStore for DynamoStore {
         let Some(PutItemError::ConditionalCheckFailedException(e)) = err.as_service_error() else {
             return Err(classify(err));
         };
-        let existing = e.item();
-        let attr = |name| existing.and_then(|item| item.get(name)).and_then(|v| v.as_s().ok());
-        match (token, attr("clientToken"), attr("fingerprint")) {
-            (Some(token), Some(seen), Some(fingerprint)) if *seen == token.token => {
-                if *fingerprint == token.fingerprint {
-                    Ok(EnableOutcome::Replayed)
-                } else {
-                    Err(StoreError::TokenMismatch)
-                }
-            }
-            _ => Err(already_enabled()),
-        }
+        let attr = |name| e.item().and_then(|item| item.get(name)).and_then(|v| v.as_s().ok()).map(String::as_str);
+        enable_replay(token, attr("clientToken"), attr("fingerprint"))
     }
 
     async fn get_session(&self, account: &AccountId) -> Result<Option<MacieSession>, StoreError> {
@@ -320,8 +308,7 @@ impl MacieStore for DynamoStore {
             self.get(member_key(administrator, account)),
         )
         .await?;
-        session.ok_or_else(not_enabled)?;
-        member_from_item(administrator, &member.ok_or(StoreError::NotFound)?)
+        member_from_item(administrator, &existing_member(session.is_some(), member)?)
     }
 
     async fn delete_member(&self, administrator: &AccountId, account: &AccountId) -> Result<(), StoreError> {
@@ -407,22 +394,16 @@ impl MacieStore for DynamoStore {
         let members = async {
             match only {
                 Some(ids) => {
-                    let keys = ids
-                        .iter()
-                        .filter(|id| *id != administrator && after.is_none_or(|after| *id > after))
-                        .map(|id| member_key(administrator, id))
-                        .collect();
+                    let keys =
+                        members_asked(administrator, ids, after).map(|id| member_key(administrator, id)).collect();
                     let items = self.batch_get(keys, Some(&DISCOVERY_PROJECTION)).await?;
                     items.iter().map(member_discovery).collect()
                 }
                 None => self.query_members(administrator, after, limit + 1).await,
             }
         };
-        let (session, mut items) = futures::future::try_join(self.get(session_key(administrator)), members).await?;
+        let (session, items) = futures::future::try_join(self.get(session_key(administrator)), members).await?;
         let session = session.ok_or_else(not_enabled)?;
-        if only.is_none_or(|ids| ids.contains(administrator)) {
-            items.push((administrator.clone(), discovery_of(&session)?));
-        }
-        Ok(page_of(items, after, limit))
+        Ok(page_of(administrator, discovery_of(&session)?, items, only, after, limit))
     }
 }
