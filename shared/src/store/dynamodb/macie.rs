@@ -12,14 +12,11 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{
-    ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use futures::StreamExt;
 
 use super::item::{Item, account_key, account_pk, corrupt, get_n, get_s, n, s, tags, tags_value};
-use super::{DynamoStore, Projection, backoff, build_error, classify, failed};
+use super::{DynamoStore, Projection, applied, build_error, classify, failed};
 use crate::common::AccountId;
 use crate::macie::domain::{
     DiscoveryErrorCode, DiscoveryStatus, DiscoveryUpdate, Email, FindingPublishingFrequency, MacieStatus,
@@ -29,7 +26,7 @@ use crate::store::macie::{
     DiscoveryPage, EnableOutcome, MacieSession, Member, SessionToken, already_member, discovery_outcome, enable_replay,
     existing_member, members_asked, not_enabled, page_of,
 };
-use crate::store::{MAX_UPDATE_ATTEMPTS, MacieStore, StoreError};
+use crate::store::{MacieStore, StoreError};
 
 const SESSION_SK: &str = "MACIE_SESSION";
 const MEMBER_PREFIX: &str = "MEMBER#";
@@ -132,37 +129,23 @@ impl DynamoStore {
         } else {
             (member_key(admin, &update.account), "relationshipStatus", RelationshipStatus::Enabled.as_str())
         };
-        for attempt in 0..MAX_UPDATE_ATTEMPTS {
-            let result = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(item_key.clone()))
-                .update_expression("SET #discovery = :status, #updatedAt = :now")
-                .condition_expression("attribute_exists(pk) AND #state = :enabled")
-                .expression_attribute_names("#discovery", "discovery")
-                .expression_attribute_names("#updatedAt", "updatedAt")
-                .expression_attribute_names("#state", state_attribute)
-                .expression_attribute_values(":status", s(update.status.as_str()))
-                .expression_attribute_values(":now", n(now))
-                .expression_attribute_values(":enabled", s(enabled))
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-                .send()
-                .await;
-            match result {
-                Ok(_) => return Ok(Ok(())),
-                Err(err) => match err.as_service_error() {
-                    // The item failed the condition: if it is there, it is not enabled.
-                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                        return Ok(discovery_outcome(e.item().map(|_| false)));
-                    }
-                    // A member or session transaction holds the item right now: try again.
-                    Some(UpdateItemError::TransactionConflictException(_)) => backoff(attempt).await,
-                    _ => return Err(classify(err)),
-                },
-            }
-        }
-        Err(StoreError::Contention)
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key))
+            .update_expression("SET #discovery = :status, #updatedAt = :now")
+            .condition_expression("attribute_exists(pk) AND #state = :enabled")
+            .expression_attribute_names("#discovery", "discovery")
+            .expression_attribute_names("#updatedAt", "updatedAt")
+            .expression_attribute_names("#state", state_attribute)
+            .expression_attribute_values(":status", s(update.status.as_str()))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":enabled", s(enabled))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        // A member or session transaction holding the item is waited out; an item that failed
+        // the condition and is there is not enabled.
+        Ok(self.send_update(request).await?.map(|_| ()).or_else(|old| discovery_outcome(old.map(|_| false))))
     }
 
     /// All member items of `admin` after `after`, at least `want` of them if there are (key-range
@@ -273,28 +256,14 @@ impl MacieStore for DynamoStore {
                 .expression_attribute_values(":frequency", s(frequency.as_str()));
         }
         let result = update.update_expression(format!("SET {}", sets.join(", "))).send().await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => match err.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Err(not_enabled()),
-                _ => Err(classify(err)),
-            },
-        }
+        if applied(result)? { Ok(()) } else { Err(not_enabled()) }
     }
 
     async fn create_member(&self, member: &Member) -> Result<(), StoreError> {
         let mut claim = claim_key(&member.account);
         claim.insert("administrator".into(), s(member.administrator.as_str()));
-        let put = |item: Item| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map(|put| TransactWriteItem::builder().put(put).build())
-                .map_err(build_error)
-        };
-        let items = vec![self.session_check(&member.administrator)?, put(claim)?, put(member_item(member))?];
+        let items =
+            vec![self.session_check(&member.administrator)?, self.put_new(claim)?, self.put_new(member_item(member))?];
         match self.transact(items).await? {
             None => Ok(()),
             Some(reasons) if failed(&reasons, 0).is_some() => Err(not_enabled()),

@@ -20,10 +20,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, CancellationReason, KeySchemaElement, KeyType, KeysAndAttributes,
     Put, ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
@@ -135,6 +136,20 @@ where
         }
         Some("TransactionConflictException") => StoreError::Contention,
         _ => StoreError::Backend(context),
+    }
+}
+
+/// Whether a conditional write applied: `Ok(false)` when its condition failed, the classified
+/// error for any other failure.
+fn applied<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if err.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(err) => Err(classify(err)),
     }
 }
 
@@ -295,6 +310,37 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Sends an UpdateItem, retrying while it meets a transaction on its item. `Ok(Ok(out))`
+    /// when it applied; `Ok(Err(old))` when its condition failed, with the item as it was
+    /// (`None`: there is no such package).
+    async fn send_update(
+        &self,
+        request: UpdateItemFluentBuilder,
+    ) -> Result<Result<UpdateItemOutput, Option<Item>>, StoreError> {
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
+            match request.clone().send().await {
+                Ok(out) => return Ok(Ok(out)),
+                Err(err) => match err.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => return Ok(Err(e.item().cloned())),
+                    Some(UpdateItemError::TransactionConflictException(_)) => backoff(attempt).await,
+                    _ => return Err(classify(err)),
+                },
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    /// A transaction Put of `item`, which must not exist yet.
+    fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
     fn put(&self, item: Item, condition: &str) -> aws_sdk_dynamodb::types::builders::PutBuilder {
         Put::builder()
             .table_name(&self.table)
@@ -427,12 +473,6 @@ impl ScopeStore for DynamoStore {
             .expression_attribute_values(":id", s(scope_id))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => match err.as_service_error() {
-                Some(DeleteItemError::ConditionalCheckFailedException(_)) => Err(StoreError::NotFound),
-                _ => Err(classify(err)),
-            },
-        }
+        if applied(result)? { Ok(()) } else { Err(StoreError::NotFound) }
     }
 }

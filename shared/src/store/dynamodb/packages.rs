@@ -16,13 +16,9 @@
 use std::collections::{BTreeSet, HashMap};
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, DeleteRequest, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, Delete, DeleteRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
     WriteRequest,
 };
 use futures::{StreamExt, TryStreamExt};
@@ -30,7 +26,7 @@ use futures::{StreamExt, TryStreamExt};
 use super::item::{
     ACCOUNT_PREFIX, Item, account_key, account_pk, corrupt, get_bool, get_n, get_s, key, n, opt_m, opt_s, opt_ss, s,
 };
-use super::{DynamoStore, backoff, build_error, classify, failed};
+use super::{DynamoStore, applied, backoff, build_error, classify, failed};
 use crate::common::AccountId;
 use crate::opensearch::domain::{
     EncryptionOptions, EngineVersion, MAX_USERS, PackageConfiguration, PackageId, PackageName, PackageSource,
@@ -184,26 +180,6 @@ impl DynamoStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
     }
 
-    /// Sends a scope write, retrying while it meets a transaction on the package. `Ok(Ok(out))`
-    /// when it applied; `Ok(Err(old))` when its condition failed, with the item as it was
-    /// (`None`: there is no such package).
-    async fn send_scope_update(
-        &self,
-        request: UpdateItemFluentBuilder,
-    ) -> Result<Result<UpdateItemOutput, Option<Item>>, StoreError> {
-        for attempt in 0..MAX_UPDATE_ATTEMPTS {
-            match request.clone().send().await {
-                Ok(out) => return Ok(Ok(out)),
-                Err(err) => match err.as_service_error() {
-                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => return Ok(Err(e.item().cloned())),
-                    Some(UpdateItemError::TransactionConflictException(_)) => backoff(attempt).await,
-                    _ => return Err(classify(err)),
-                },
-            }
-        }
-        Err(StoreError::Contention)
-    }
-
     /// ADD: one UpdateItem whose condition holds the cap without reading first, as long as the
     /// current set has room for the whole request. When it has not, the exact union is computed
     /// from the item that came back, and the write is retried conditional on its version.
@@ -233,7 +209,7 @@ impl DynamoStore {
                     request.condition_expression("version = :v").expression_attribute_values(":v", n(version))
                 }
             };
-            match self.send_scope_update(request).await? {
+            match self.send_update(request).await? {
                 Ok(out) => {
                     let package = package_from_item(out.attributes().ok_or_else(|| corrupt("ADD result"))?)?;
                     return Ok(ScopeWrite { package, added: users.clone(), removed: UserSet::default() });
@@ -253,65 +229,54 @@ impl DynamoStore {
         Err(StoreError::Contention)
     }
 
-    /// REMOVE: one UpdateItem; removing absent users is a no-op of DynamoDB's `DELETE`.
-    async fn remove_users(
+    /// REMOVE or OVERRIDE: one UpdateItem on a vendable package. REMOVE `DELETE`s the users
+    /// (absent ones are a no-op) and gets the new item back; OVERRIDE replaces the set (or removes
+    /// it, for `[]`) and gets the old item back, so the users it dropped are known.
+    async fn remove_or_override(
         &self,
         owner: &AccountId,
         id: &PackageId,
+        operation: ScopeOperation,
         users: &UserSet,
         now: i64,
     ) -> Result<ScopeWrite, StoreError> {
-        let request = self
-            .scope_update(owner, id, now)
-            .update_expression("DELETE #users :u ADD version :one SET lastUpdatedAt = :now")
-            .condition_expression(VENDABLE)
-            .expression_attribute_values(":u", users_value(users))
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .return_values(ReturnValue::AllNew);
-        match self.send_scope_update(request).await? {
-            Ok(out) => {
-                let package = package_from_item(out.attributes().ok_or_else(|| corrupt("REMOVE result"))?)?;
-                Ok(ScopeWrite { package, added: UserSet::default(), removed: users.clone() })
-            }
-            Err(old) => {
-                refused(id, old.as_ref())?;
-                Err(StoreError::Backend("REMOVE condition failed on a vendable package".into()))
-            }
-        }
-    }
-
-    /// OVERRIDE: one UpdateItem that replaces the set (or removes it, for `[]`); the old item
-    /// comes back, so the users it dropped are known.
-    async fn override_users(
-        &self,
-        owner: &AccountId,
-        id: &PackageId,
-        users: &UserSet,
-        now: i64,
-    ) -> Result<ScopeWrite, StoreError> {
+        let overriding = operation == ScopeOperation::Override;
         let request = self
             .scope_update(owner, id, now)
             .condition_expression(VENDABLE)
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .return_values(ReturnValue::AllOld);
-        let request = if users.is_empty() {
-            request.update_expression("REMOVE #users SET lastUpdatedAt = :now ADD version :one")
+            .expression_attribute_values(":true", AttributeValue::Bool(true));
+        let request = if !overriding {
+            request
+                .update_expression("DELETE #users :u ADD version :one SET lastUpdatedAt = :now")
+                .expression_attribute_values(":u", users_value(users))
+                .return_values(ReturnValue::AllNew)
+        } else if users.is_empty() {
+            request
+                .update_expression("REMOVE #users SET lastUpdatedAt = :now ADD version :one")
+                .return_values(ReturnValue::AllOld)
         } else {
             request
                 .update_expression("SET #users = :u, lastUpdatedAt = :now ADD version :one")
                 .expression_attribute_values(":u", users_value(users))
+                .return_values(ReturnValue::AllOld)
         };
-        match self.send_scope_update(request).await? {
-            Ok(out) => {
-                let old = package_from_item(out.attributes().ok_or_else(|| corrupt("OVERRIDE result"))?)?;
-                let package = rescoped(&old, ScopeOperation::Override, users, now)?;
-                Ok(ScopeWrite { package, added: users.clone(), removed: old.users.difference(users) })
-            }
+        let out = match self.send_update(request).await? {
+            Ok(out) => out,
             Err(old) => {
                 refused(id, old.as_ref())?;
-                Err(StoreError::Backend("OVERRIDE condition failed on a vendable package".into()))
+                return Err(StoreError::Backend(format!(
+                    "{} condition failed on a vendable package",
+                    operation.as_str()
+                )));
             }
+        };
+        let returned = out.attributes().ok_or_else(|| corrupt(&format!("{} result", operation.as_str())))?;
+        let returned = package_from_item(returned)?;
+        if !overriding {
+            return Ok(ScopeWrite { package: returned, added: UserSet::default(), removed: users.clone() });
         }
+        let package = rescoped(&returned, operation, users, now)?;
+        Ok(ScopeWrite { package, added: users.clone(), removed: returned.users.difference(users) })
     }
 
     /// Puts (`present`) or deletes the share entry of `user` for package `id`, unless a write of
@@ -338,13 +303,7 @@ impl DynamoStore {
                 .expression_attribute_values(":v", n(version))
                 .send()
                 .await;
-            match result {
-                Ok(_) => Ok(()),
-                Err(err) => match err.as_service_error() {
-                    Some(PutItemError::ConditionalCheckFailedException(_)) => Ok(()),
-                    _ => Err(classify(err)),
-                },
-            }
+            applied(result)?;
         } else {
             let result = self
                 .client
@@ -355,14 +314,10 @@ impl DynamoStore {
                 .expression_attribute_values(":v", n(version))
                 .send()
                 .await;
-            match result {
-                Ok(_) => Ok(()),
-                Err(err) => match err.as_service_error() {
-                    Some(DeleteItemError::ConditionalCheckFailedException(_)) => Ok(()),
-                    _ => Err(classify(err)),
-                },
-            }
+            applied(result)?;
         }
+        // A failed condition is a newer write that already did it.
+        Ok(())
     }
 
     /// Brings the share entries of a scope write up to date, at most [`INDEX_CONCURRENCY`]
@@ -451,24 +406,9 @@ impl DynamoStore {
 #[async_trait]
 impl PackageStore for DynamoStore {
     async fn create_package(&self, package: &Package) -> Result<(), StoreError> {
-        let put_package = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(package_item(package)))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(build_error)?;
         let mut claim = name_key(&package.owner, &package.name);
         claim.insert("packageId".into(), s(package.id.as_str()));
-        let put_claim = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(claim))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(build_error)?;
-        let items = vec![
-            TransactWriteItem::builder().put(put_package).build(),
-            TransactWriteItem::builder().put(put_claim).build(),
-        ];
+        let items = vec![self.put_new(package_item(package))?, self.put_new(claim)?];
         match self.transact(items).await? {
             None => Ok(()),
             Some(reasons) if failed(&reasons, 1).is_some() => Err(StoreError::Rule(name_taken(&package.name))),
@@ -495,8 +435,9 @@ impl PackageStore for DynamoStore {
         }
         let write = match operation {
             ScopeOperation::Add => self.add_users(owner, id, users, now).await?,
-            ScopeOperation::Remove => self.remove_users(owner, id, users, now).await?,
-            ScopeOperation::Override => self.override_users(owner, id, users, now).await?,
+            ScopeOperation::Remove | ScopeOperation::Override => {
+                self.remove_or_override(owner, id, operation, users, now).await?
+            }
         };
         self.write_shares(&write).await?;
         Ok(write.package)
