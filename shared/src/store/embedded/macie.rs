@@ -6,13 +6,12 @@
 //! "not paused" check and its write are atomic together.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use async_trait::async_trait;
-use redb::{ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
-use super::{EmbeddedStore, backend, json_error};
+use super::{EmbeddedStore, backend, corrupt, json_error, prefix_range, split_key};
 use crate::common::AccountId;
 use crate::common::Tags;
 use crate::macie::domain::{
@@ -59,10 +58,6 @@ struct StoredMember {
     invited_at: i64,
     updated_at: i64,
     discovery: String,
-}
-
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Backend(format!("embedded store: bad stored {what}"))
 }
 
 fn member_key(admin: &AccountId, member: &AccountId) -> String {
@@ -158,20 +153,6 @@ fn write_member(
 /// The session check every operation but EnableMacie starts with.
 fn require(txn: &WriteTransaction, admin: &AccountId) -> Result<StoredSession, StoreError> {
     read_session(txn, admin)?.ok_or_else(not_enabled)
-}
-
-impl EmbeddedStore {
-    /// Runs `work` in one read transaction on a blocking thread.
-    async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&ReadTransaction) -> Result<T, StoreError> + Send + 'static,
-    {
-        let db = Arc::clone(&self.db);
-        tokio::task::spawn_blocking(move || work(&db.begin_read().map_err(backend)?))
-            .await
-            .map_err(|e| StoreError::Backend(format!("embedded store task: {e}")))?
-    }
 }
 
 #[async_trait]
@@ -362,18 +343,16 @@ impl MacieStore for EmbeddedStore {
                     }
                 }
                 None => {
-                    // Keys `<admin>/<member>`: the range starts after the cursor and ends before
-                    // `<admin>0` ('0' follows '/'), taking one more than a page.
+                    // Keys `<admin>/<member>`: the admin's range, from just after the cursor,
+                    // taking one more than a page.
+                    let (first, end) = prefix_range(admin.as_str());
                     let start = match &after {
-                        Some(after) => format!("{admin}/{after}\u{0}"),
-                        None => format!("{admin}/"),
+                        Some(after) => format!("{first}{after}\u{0}"),
+                        None => first,
                     };
-                    let end = format!("{admin}0");
                     for entry in members.range(start.as_str()..end.as_str()).map_err(backend)?.take(limit + 1) {
                         let (key, json) = entry.map_err(backend)?;
-                        let id = key
-                            .value()
-                            .split_once('/')
+                        let id = split_key(key.value())
                             .and_then(|(_, id)| AccountId::parse(id))
                             .ok_or_else(|| corrupt("member key"))?;
                         items.push((id, discovery(json.value())?));

@@ -11,13 +11,12 @@
 //! membership on the package itself, as the DynamoDB adapter's must.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use async_trait::async_trait;
-use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
-use super::{EmbeddedStore, backend, json_error};
+use super::{EmbeddedStore, backend, corrupt, json_error, prefix_range, split_key};
 use crate::common::AccountId;
 use crate::opensearch::domain::{
     EncryptionOptions, EngineVersion, PackageConfiguration, PackageId, PackageName, PackageSource, PackageType,
@@ -72,21 +71,12 @@ pub(super) fn init(txn: &WriteTransaction) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Backend(format!("embedded store: stored package has a bad {what}"))
-}
-
 fn package_key(owner: &AccountId, id: &PackageId) -> String {
     format!("{owner}/{id}")
 }
 
 fn share_key(user: &PackageUser, id: &PackageId) -> String {
     format!("{}/{id}", user.as_str())
-}
-
-/// The key range of every key that starts with `<prefix>/` (`0` is the byte after `/`).
-fn prefix_range(prefix: &str) -> (String, String) {
-    (format!("{prefix}/"), format!("{prefix}0"))
 }
 
 fn encode(package: &Package) -> Result<String, StoreError> {
@@ -123,10 +113,10 @@ fn decode(owner: &AccountId, id: &PackageId, json: &str) -> Result<Package, Stor
         .map(|c| {
             Ok::<_, StoreError>(PackageConfiguration {
                 license_requirement: Requirement::new(&c.license_requirement)
-                    .ok_or_else(|| corrupt("license requirement"))?,
+                    .ok_or_else(|| corrupt("package license requirement"))?,
                 license_filepath: c.license_filepath,
                 configuration_requirement: Requirement::new(&c.configuration_requirement)
-                    .ok_or_else(|| corrupt("configuration requirement"))?,
+                    .ok_or_else(|| corrupt("package configuration requirement"))?,
                 requires_restart: c.requires_restart,
             })
         })
@@ -134,14 +124,14 @@ fn decode(owner: &AccountId, id: &PackageId, json: &str) -> Result<Package, Stor
     Ok(Package {
         owner: owner.clone(),
         id: id.clone(),
-        name: PackageName::new(&stored.name).ok_or_else(|| corrupt("name"))?,
-        package_type: PackageType::new(&stored.package_type).ok_or_else(|| corrupt("type"))?,
+        name: PackageName::new(&stored.name).ok_or_else(|| corrupt("package name"))?,
+        package_type: PackageType::new(&stored.package_type).ok_or_else(|| corrupt("package type"))?,
         description: stored.description,
         source: PackageSource { bucket: stored.bucket, key: stored.key },
         configuration,
         engine_version: stored
             .engine_version
-            .map(|v| EngineVersion::new(&v).ok_or_else(|| corrupt("engine version")))
+            .map(|v| EngineVersion::new(&v).ok_or_else(|| corrupt("package engine version")))
             .transpose()?,
         vending_enabled: stored.vending,
         encryption: stored
@@ -149,14 +139,9 @@ fn decode(owner: &AccountId, id: &PackageId, json: &str) -> Result<Package, Stor
             .map(|e| EncryptionOptions { enabled: e.enabled, kms_key_identifier: e.kms_key_identifier }),
         created_at: stored.created_at,
         last_updated_at: stored.last_updated_at,
-        users: UserSet::from_stored(stored.users.iter().map(String::as_str)).ok_or_else(|| corrupt("user"))?,
+        users: UserSet::from_stored(stored.users.iter().map(String::as_str)).ok_or_else(|| corrupt("package user"))?,
         version: stored.version,
     })
-}
-
-/// Splits a `<a>/<b>` key.
-fn split_key(key: &str) -> Option<(&str, &str)> {
-    key.split_once('/')
 }
 
 fn read_package(txn: &WriteTransaction, owner: &AccountId, id: &PackageId) -> Result<Option<Package>, StoreError> {
@@ -210,16 +195,13 @@ impl PackageStore for EmbeddedStore {
     }
 
     async fn get_package(&self, owner: &AccountId, id: &PackageId) -> Result<Option<Package>, StoreError> {
-        let db = Arc::clone(&self.db);
         let (owner, id) = (owner.clone(), id.clone());
-        tokio::task::spawn_blocking(move || {
-            let txn = db.begin_read().map_err(backend)?;
+        self.read(move |txn| {
             let table = txn.open_table(PACKAGES).map_err(backend)?;
             let found = table.get(package_key(&owner, &id).as_str()).map_err(backend)?;
             found.map(|json| decode(&owner, &id, json.value())).transpose()
         })
         .await
-        .map_err(|e| StoreError::Backend(format!("embedded store task: {e}")))?
     }
 
     async fn update_package_scope(
@@ -246,16 +228,16 @@ impl PackageStore for EmbeddedStore {
     }
 
     async fn packages_visible_to(&self, caller: &AccountId) -> Result<Vec<Package>, StoreError> {
-        let db = Arc::clone(&self.db);
         let caller = caller.clone();
-        tokio::task::spawn_blocking(move || {
-            let txn = db.begin_read().map_err(backend)?;
+        self.read(move |txn| {
             let packages = txn.open_table(PACKAGES).map_err(backend)?;
             let mut visible = Vec::new();
             let (from, to) = prefix_range(caller.as_str());
             for entry in packages.range(from.as_str()..to.as_str()).map_err(backend)? {
                 let (key, json) = entry.map_err(backend)?;
-                let id = split_key(key.value()).and_then(|(_, id)| PackageId::new(id)).ok_or_else(|| corrupt("key"))?;
+                let id = split_key(key.value())
+                    .and_then(|(_, id)| PackageId::new(id))
+                    .ok_or_else(|| corrupt("package key"))?;
                 visible.push(decode(&caller, &id, json.value())?);
             }
             // Shared with the caller, or with everyone; not the caller's own (already listed).
@@ -284,7 +266,6 @@ impl PackageStore for EmbeddedStore {
             Ok(visible)
         })
         .await
-        .map_err(|e| StoreError::Backend(format!("embedded store task: {e}")))?
     }
 
     async fn delete_package(&self, owner: &AccountId, id: &PackageId) -> Result<Package, StoreError> {
