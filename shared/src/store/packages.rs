@@ -7,6 +7,8 @@
 //! exactly under concurrency; a package is visible to its owner and to the accounts its scope
 //! lists (or everyone, with `GLOBAL`), and gone for all once deleted.
 
+use std::collections::BTreeSet;
+
 use async_trait::async_trait;
 
 use super::StoreError;
@@ -101,6 +103,16 @@ pub fn rescoped(
     Ok(Package { users: next, version: current.version + 1, last_updated_at: now, ..current.clone() })
 }
 
+/// The packages shared with `caller` that its share entries point to (`(owner, package ID)` of the
+/// entries for it and for `GLOBAL`): each once, in order, without the caller's own (listed
+/// already). An entry may be stale: the package's own scope decides whether it is visible.
+pub fn shared_with(
+    caller: &AccountId,
+    entries: impl IntoIterator<Item = (String, String)>,
+) -> BTreeSet<(String, String)> {
+    entries.into_iter().filter(|(owner, _)| owner != caller.as_str()).collect()
+}
+
 /// Persistence of OpenSearch packages.
 ///
 /// Errors: [`StoreError::NotFound`] for a package the caller does not own (or that does not
@@ -175,6 +187,21 @@ mod tests {
             Err(StoreError::Rule(ApiError::Validation(message))) => message,
             other => panic!("expected the cap's ValidationException, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn shared_packages_are_listed_once_and_never_the_callers_own() {
+        let caller = AccountId::parse("111122223333").expect("account");
+        let entry = |owner: &str, id: &str| (owner.to_owned(), id.to_owned());
+        let entries = [
+            entry("444455556666", "pkg-b"),
+            entry("111122223333", "mine"),
+            entry("444455556666", "pkg-a"),
+            // The same package through a direct entry and a GLOBAL one.
+            entry("444455556666", "pkg-b"),
+        ];
+        let shared: Vec<_> = shared_with(&caller, entries).into_iter().collect();
+        assert_eq!(shared, [entry("444455556666", "pkg-a"), entry("444455556666", "pkg-b")]);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! whenever the latest write that touched its user added it; a stale one is harmless because
 //! readers check membership on the package.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
@@ -32,7 +32,9 @@ use crate::opensearch::domain::{
     EncryptionOptions, EngineVersion, MAX_USERS, PackageConfiguration, PackageId, PackageName, PackageSource,
     PackageType, PackageUser, Requirement, ScopeOperation, UserSet, name_taken,
 };
-use crate::store::packages::{Package, PackageStore, check_scope_request, rescoped, vendable, writes_nothing};
+use crate::store::packages::{
+    Package, PackageStore, check_scope_request, rescoped, shared_with, vendable, writes_nothing,
+};
 use crate::store::{MAX_UPDATE_ATTEMPTS, StoreError};
 
 /// Share-entry writes in flight at once for one scope change.
@@ -49,8 +51,13 @@ fn name_key(owner: &AccountId, name: &PackageName) -> Item {
     account_key(owner, format!("PACKAGE_NAME#{}", name.as_str()))
 }
 
+/// The partition of the share entries of `user` (an account or `GLOBAL`).
+fn share_pk(user: &str) -> String {
+    format!("SHARED#{user}")
+}
+
 fn share_key(user: &PackageUser, id: &PackageId) -> Item {
-    key(format!("SHARED#{}", user.as_str()), format!("{PACKAGE_PREFIX}{id}"))
+    key(share_pk(user.as_str()), format!("{PACKAGE_PREFIX}{id}"))
 }
 
 fn users_value(users: &UserSet) -> AttributeValue {
@@ -446,20 +453,20 @@ impl PackageStore for DynamoStore {
     async fn packages_visible_to(&self, caller: &AccountId) -> Result<Vec<Package>, StoreError> {
         let (own, direct, global) = futures::try_join!(
             self.query_partition(account_pk(caller), Some(PACKAGE_PREFIX)),
-            self.query_partition(format!("SHARED#{caller}"), None),
-            self.query_partition(format!("SHARED#{}", PackageUser::GLOBAL), None),
+            self.query_partition(share_pk(caller.as_str()), None),
+            self.query_partition(share_pk(PackageUser::GLOBAL), None),
         )?;
         let mut visible = own.iter().map(package_from_item).collect::<Result<Vec<_>, _>>()?;
-        // Entries of packages the caller does not own, each package once.
-        let mut shared: BTreeSet<(String, String)> = BTreeSet::new();
-        for entry in direct.iter().chain(&global) {
-            let owner = get_s(entry, "owner")?;
-            let id = get_s(entry, "sk")?.strip_prefix(PACKAGE_PREFIX).ok_or_else(|| corrupt("share sk"))?;
-            if owner != caller.as_str() {
-                shared.insert((owner.to_owned(), id.to_owned()));
-            }
-        }
-        let keys: Vec<Item> = shared
+        let entries = direct
+            .iter()
+            .chain(&global)
+            .map(|entry| {
+                let owner = get_s(entry, "owner")?;
+                let id = get_s(entry, "sk")?.strip_prefix(PACKAGE_PREFIX).ok_or_else(|| corrupt("share sk"))?;
+                Ok((owner.to_owned(), id.to_owned()))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let keys: Vec<Item> = shared_with(caller, entries)
             .into_iter()
             .map(|(owner, id)| key(format!("{ACCOUNT_PREFIX}{owner}"), format!("{PACKAGE_PREFIX}{id}")))
             .collect();

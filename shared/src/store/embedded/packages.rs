@@ -10,8 +10,6 @@
 //! unique, the cap is exact and the share entries mirror the scopes exactly; readers still check
 //! membership on the package itself, as the DynamoDB adapter's must.
 
-use std::collections::BTreeSet;
-
 use async_trait::async_trait;
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
@@ -23,7 +21,9 @@ use crate::opensearch::domain::{
     PackageUser, Requirement, ScopeOperation, UserSet, name_taken,
 };
 use crate::store::StoreError;
-use crate::store::packages::{Package, PackageStore, check_scope_request, rescoped, vendable, writes_nothing};
+use crate::store::packages::{
+    Package, PackageStore, check_scope_request, rescoped, shared_with, vendable, writes_nothing,
+};
 
 /// `<owner>/<id>` -> JSON of [`StoredPackage`]
 const PACKAGES: TableDefinition<&str, &str> = TableDefinition::new("packages");
@@ -73,6 +73,10 @@ pub(super) fn init(txn: &WriteTransaction) -> Result<(), StoreError> {
 
 fn package_key(owner: &AccountId, id: &PackageId) -> String {
     format!("{owner}/{id}")
+}
+
+fn name_key(owner: &AccountId, name: &PackageName) -> String {
+    format!("{owner}/{}", name.as_str())
 }
 
 fn share_key(user: &PackageUser, id: &PackageId) -> String {
@@ -180,14 +184,14 @@ impl PackageStore for EmbeddedStore {
         let package = package.clone();
         self.write(move |txn| {
             let mut names = txn.open_table(PACKAGE_NAMES).map_err(backend)?;
-            let name_key = format!("{}/{}", package.owner, package.name.as_str());
-            if names.get(name_key.as_str()).map_err(backend)?.is_some() {
+            let claim = name_key(&package.owner, &package.name);
+            if names.get(claim.as_str()).map_err(backend)?.is_some() {
                 return Err(StoreError::Rule(name_taken(&package.name)));
             }
             if read_package(txn, &package.owner, &package.id)?.is_some() {
                 return Err(StoreError::Backend(format!("package ID {} is already taken", package.id)));
             }
-            names.insert(name_key.as_str(), package.id.as_str()).map_err(backend)?;
+            names.insert(claim.as_str(), package.id.as_str()).map_err(backend)?;
             write_package(txn, &package)?;
             write_shares(txn, &package.owner, &package.id, &UserSet::default(), &package.users)
         })
@@ -240,20 +244,18 @@ impl PackageStore for EmbeddedStore {
                     .ok_or_else(|| corrupt("package key"))?;
                 visible.push(decode(&caller, &id, json.value())?);
             }
-            // Shared with the caller, or with everyone; not the caller's own (already listed).
+            // Shared with the caller, or with everyone.
             let shares = txn.open_table(PACKAGE_SHARES).map_err(backend)?;
-            let mut shared: BTreeSet<(String, String)> = BTreeSet::new();
+            let mut entries = Vec::new();
             for user in [caller.as_str(), PackageUser::GLOBAL] {
                 let (from, to) = prefix_range(user);
                 for entry in shares.range(from.as_str()..to.as_str()).map_err(backend)? {
                     let (key, owner) = entry.map_err(backend)?;
                     let id = split_key(key.value()).map(|(_, id)| id).ok_or_else(|| corrupt("share key"))?;
-                    if owner.value() != caller.as_str() {
-                        shared.insert((owner.value().to_owned(), id.to_owned()));
-                    }
+                    entries.push((owner.value().to_owned(), id.to_owned()));
                 }
             }
-            for (owner, id) in shared {
+            for (owner, id) in shared_with(&caller, entries) {
                 let owner = AccountId::parse(&owner).ok_or_else(|| corrupt("share owner"))?;
                 let id = PackageId::new(&id).ok_or_else(|| corrupt("share ID"))?;
                 if let Some(json) = packages.get(package_key(&owner, &id).as_str()).map_err(backend)? {
@@ -273,8 +275,8 @@ impl PackageStore for EmbeddedStore {
         self.write(move |txn| {
             let package = read_package(txn, &owner, &id)?.ok_or(StoreError::NotFound)?;
             txn.open_table(PACKAGES).map_err(backend)?.remove(package_key(&owner, &id).as_str()).map_err(backend)?;
-            let name_key = format!("{owner}/{}", package.name.as_str());
-            txn.open_table(PACKAGE_NAMES).map_err(backend)?.remove(name_key.as_str()).map_err(backend)?;
+            let claim = name_key(&owner, &package.name);
+            txn.open_table(PACKAGE_NAMES).map_err(backend)?.remove(claim.as_str()).map_err(backend)?;
             write_shares(txn, &owner, &id, &package.users, &UserSet::default())?;
             Ok(package)
         })
