@@ -103,6 +103,39 @@ impl StoreError {
     }
 }
 
+/// Whether a token recorded with `expires_at` is still remembered at `now` (B.2.2): live while
+/// `now < expires_at`.
+pub fn token_live(expires_at: i64, now: i64) -> bool {
+    now < expires_at
+}
+
+/// CreateScope's answer when its client token is live and was recorded with `seen_fingerprint`
+/// for the scope `seen_scope_id`: the same request is a replay of that scope, any other is
+/// [`StoreError::TokenMismatch`].
+pub fn replay(token: &TokenRecord, seen_fingerprint: &str, seen_scope_id: &str) -> Result<CreateOutcome, StoreError> {
+    if seen_fingerprint == token.fingerprint {
+        Ok(CreateOutcome::Replayed(seen_scope_id.to_owned()))
+    } else {
+        Err(StoreError::TokenMismatch)
+    }
+}
+
+/// The account's scope `found`, if it is the scope `scope_id`; else [`StoreError::NotFound`].
+pub fn scope_named(found: Option<Scope>, scope_id: &str) -> Result<Scope, StoreError> {
+    found.filter(|scope| scope.scope_id == scope_id).ok_or(StoreError::NotFound)
+}
+
+/// What UpdateScope writes over `current`: `None` when `changes` leave its targets as they are
+/// (nothing is written and `current` is the answer), else the scope to write, at the next version.
+/// A change that breaks a domain rule (empty scope, quota) is [`StoreError::Rule`].
+pub fn updated_scope(current: &Scope, changes: &TargetChanges) -> Result<Option<Scope>, StoreError> {
+    let targets = changes.apply(&current.targets).map_err(StoreError::Rule)?;
+    if targets == current.targets {
+        return Ok(None);
+    }
+    Ok(Some(Scope { targets, version: current.version + 1, ..current.clone() }))
+}
+
 /// Persistence of Network Flow Monitor scopes.
 #[async_trait]
 pub trait ScopeStore: Send + Sync {
@@ -135,3 +168,74 @@ pub trait ScopeStore: Send + Sync {
 pub trait Store: ScopeStore + PackageStore + MacieStore {}
 
 impl<T: ScopeStore + PackageStore + MacieStore> Store for T {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn targets(keys: &[&str]) -> TargetSet {
+        TargetSet::from_keys(keys.iter().copied()).expect("targets")
+    }
+
+    fn scope(keys: &[&str]) -> Scope {
+        Scope {
+            account: AccountId::parse("111122223333").expect("account"),
+            scope_id: "scope-1".into(),
+            targets: targets(keys),
+            tags: Tags::default(),
+            version: 7,
+        }
+    }
+
+    fn token(fingerprint: &str) -> TokenRecord {
+        TokenRecord { token: "t".into(), fingerprint: fingerprint.into(), scope_id: "new".into(), expires_at: 100 }
+    }
+
+    #[test]
+    fn a_token_is_live_until_it_expires() {
+        assert!(token_live(100, 99));
+        assert!(!token_live(100, 100), "forgotten at its expiry second");
+        assert!(!token_live(100, 101));
+    }
+
+    #[test]
+    fn the_same_request_replays_the_first_scope_and_another_is_a_mismatch() {
+        assert_eq!(replay(&token("fp"), "fp", "first").unwrap(), CreateOutcome::Replayed("first".into()));
+        assert!(matches!(replay(&token("fp"), "other", "first"), Err(StoreError::TokenMismatch)));
+    }
+
+    #[test]
+    fn only_the_named_scope_is_found() {
+        let found = scope(&["111122223333/us-east-1"]);
+        assert_eq!(scope_named(Some(found.clone()), "scope-1").unwrap(), found);
+        assert!(matches!(scope_named(Some(found), "scope-2"), Err(StoreError::NotFound)));
+        assert!(matches!(scope_named(None, "scope-1"), Err(StoreError::NotFound)));
+    }
+
+    #[test]
+    fn an_update_that_changes_nothing_writes_nothing() {
+        let current = scope(&["111122223333/us-east-1", "444455556666/eu-west-1"]);
+        // Adding a present target and deleting an absent one leave the targets as they are.
+        let same =
+            TargetChanges { add: targets(&["111122223333/us-east-1"]), delete: targets(&["777788889999/us-east-1"]) };
+        assert_eq!(updated_scope(&current, &same).unwrap(), None);
+    }
+
+    #[test]
+    fn an_update_writes_the_changed_targets_at_the_next_version() {
+        let current = scope(&["111122223333/us-east-1", "444455556666/eu-west-1"]);
+        let changes =
+            TargetChanges { add: targets(&["777788889999/us-east-1"]), delete: targets(&["444455556666/eu-west-1"]) };
+        let next = updated_scope(&current, &changes).unwrap().expect("a write");
+        assert_eq!(next.targets, targets(&["111122223333/us-east-1", "777788889999/us-east-1"]));
+        assert_eq!(next.version, 8);
+        assert_eq!((next.account, next.scope_id, next.tags), (current.account, current.scope_id, current.tags));
+    }
+
+    #[test]
+    fn an_update_that_breaks_a_domain_rule_is_refused() {
+        let current = scope(&["111122223333/us-east-1"]);
+        let empty = TargetChanges { add: TargetSet::default(), delete: targets(&["111122223333/us-east-1"]) };
+        assert!(matches!(updated_scope(&current, &empty), Err(StoreError::Rule(ApiError::Validation(_)))));
+    }
+}

@@ -10,29 +10,23 @@
 //! the same transaction as the member. Every write is conditional; failures are classified from
 //! `ReturnValuesOnConditionCheckFailure` or the transaction's cancellation reasons.
 
-use std::collections::{BTreeMap, HashMap};
-
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 use futures::StreamExt;
 
-use super::{DynamoStore, Item, account_pk, backoff, build_error, classify, corrupt, failed, get_n, get_s, n, s};
+use super::item::{Item, account_key, account_pk, corrupt, get_n, get_s, n, s, tags, tags_value};
+use super::{DynamoStore, Projection, applied, build_error, classify, failed};
 use crate::common::AccountId;
-use crate::common::Tags;
 use crate::macie::domain::{
     DiscoveryErrorCode, DiscoveryStatus, DiscoveryUpdate, Email, FindingPublishingFrequency, MacieStatus,
     RelationshipStatus, SessionChanges,
 };
 use crate::store::macie::{
-    DiscoveryPage, EnableOutcome, MacieSession, Member, SessionToken, already_enabled, already_member, not_enabled,
-    page_of,
+    DiscoveryPage, EnableOutcome, MacieSession, Member, SessionToken, already_member, discovery_outcome, enable_replay,
+    existing_member, members_asked, not_enabled, page_of,
 };
-use crate::store::{MAX_UPDATE_ATTEMPTS, MacieStore, StoreError};
+use crate::store::{MacieStore, StoreError};
 
 const SESSION_SK: &str = "MACIE_SESSION";
 const MEMBER_PREFIX: &str = "MEMBER#";
@@ -42,20 +36,20 @@ const CLAIM_SK: &str = "MACIE_ADMINISTRATOR";
 /// trip of wall time.
 const BATCH_CONCURRENCY: usize = crate::macie::domain::MAX_BATCH_ENTRIES;
 
-fn key(pk: AttributeValue, sk: String) -> Item {
-    HashMap::from([("pk".to_owned(), pk), ("sk".to_owned(), s(sk))])
-}
+/// What a discovery listing reads of a member item.
+const DISCOVERY_PROJECTION: Projection =
+    Projection { expression: "accountId, #discovery", names: &[("#discovery", "discovery")] };
 
 fn session_key(account: &AccountId) -> Item {
-    key(account_pk(account), SESSION_SK.to_owned())
+    account_key(account, SESSION_SK)
 }
 
 fn member_key(admin: &AccountId, member: &AccountId) -> Item {
-    key(account_pk(admin), format!("{MEMBER_PREFIX}{member}"))
+    account_key(admin, format!("{MEMBER_PREFIX}{member}"))
 }
 
 fn claim_key(member: &AccountId) -> Item {
-    key(account_pk(member), CLAIM_SK.to_owned())
+    account_key(member, CLAIM_SK)
 }
 
 fn session_from_item(account: &AccountId, item: &Item) -> Result<MacieSession, StoreError> {
@@ -79,8 +73,7 @@ fn member_item(member: &Member) -> Item {
     item.insert("accountId".into(), s(member.account.as_str()));
     item.insert("email".into(), s(member.email.as_str()));
     item.insert("relationshipStatus".into(), s(member.relationship.as_str()));
-    let tags = member.tags.as_map().iter().map(|(k, v)| (k.clone(), s(v))).collect();
-    item.insert("tags".into(), AttributeValue::M(tags));
+    item.insert("tags".into(), tags_value(&member.tags));
     item.insert("invitedAt".into(), n(member.invited_at));
     item.insert("updatedAt".into(), n(member.updated_at));
     item.insert("discovery".into(), s(member.discovery.as_str()));
@@ -91,21 +84,19 @@ fn member_account(item: &Item) -> Result<AccountId, StoreError> {
     AccountId::parse(get_s(item, "accountId")?).ok_or_else(|| corrupt("accountId"))
 }
 
+/// The account and discovery status of a member item read with [`DISCOVERY_PROJECTION`].
+fn member_discovery(item: &Item) -> Result<(AccountId, DiscoveryStatus), StoreError> {
+    Ok((member_account(item)?, discovery_of(item)?))
+}
+
 fn member_from_item(admin: &AccountId, item: &Item) -> Result<Member, StoreError> {
-    let tags = match item.get("tags") {
-        Some(AttributeValue::M(map)) => map
-            .iter()
-            .map(|(k, v)| v.as_s().map(|v| (k.clone(), v.clone())).map_err(|_| corrupt("tag value")))
-            .collect::<Result<BTreeMap<_, _>, _>>()?,
-        _ => BTreeMap::new(),
-    };
     Ok(Member {
         administrator: admin.clone(),
         account: member_account(item)?,
         email: Email::from_stored(get_s(item, "email")?.to_owned()),
         relationship: RelationshipStatus::from_wire(get_s(item, "relationshipStatus")?)
             .ok_or_else(|| corrupt("relationshipStatus"))?,
-        tags: Tags::from_stored(tags),
+        tags: tags(item, "tags")?,
         invited_at: get_n(item, "invitedAt")?,
         updated_at: get_n(item, "updatedAt")?,
         discovery: discovery_of(item)?,
@@ -124,19 +115,6 @@ impl DynamoStore {
         Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
-    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(output.item)
-    }
-
     /// One discovery entry: a conditional UpdateItem of the session (the administrator itself)
     /// or of the member item, applied only while it is not paused. The item returned with a
     /// failed condition tells paused (present) from not covered (absent).
@@ -151,39 +129,23 @@ impl DynamoStore {
         } else {
             (member_key(admin, &update.account), "relationshipStatus", RelationshipStatus::Enabled.as_str())
         };
-        for attempt in 0..MAX_UPDATE_ATTEMPTS {
-            let result = self
-                .client
-                .update_item()
-                .table_name(&self.table)
-                .set_key(Some(item_key.clone()))
-                .update_expression("SET #discovery = :status, #updatedAt = :now")
-                .condition_expression("attribute_exists(pk) AND #state = :enabled")
-                .expression_attribute_names("#discovery", "discovery")
-                .expression_attribute_names("#updatedAt", "updatedAt")
-                .expression_attribute_names("#state", state_attribute)
-                .expression_attribute_values(":status", s(update.status.as_str()))
-                .expression_attribute_values(":now", n(now))
-                .expression_attribute_values(":enabled", s(enabled))
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-                .send()
-                .await;
-            match result {
-                Ok(_) => return Ok(Ok(())),
-                Err(err) => match err.as_service_error() {
-                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                        return Ok(Err(match e.item() {
-                            Some(_) => DiscoveryErrorCode::AccountPaused,
-                            None => DiscoveryErrorCode::AccountNotFound,
-                        }));
-                    }
-                    // A member or session transaction holds the item right now: try again.
-                    Some(UpdateItemError::TransactionConflictException(_)) => backoff(attempt).await,
-                    _ => return Err(classify(err)),
-                },
-            }
-        }
-        Err(StoreError::Contention)
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(item_key))
+            .update_expression("SET #discovery = :status, #updatedAt = :now")
+            .condition_expression("attribute_exists(pk) AND #state = :enabled")
+            .expression_attribute_names("#discovery", "discovery")
+            .expression_attribute_names("#updatedAt", "updatedAt")
+            .expression_attribute_names("#state", state_attribute)
+            .expression_attribute_values(":status", s(update.status.as_str()))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":enabled", s(enabled))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        // A member or session transaction holding the item is waited out; an item that failed
+        // the condition and is there is not enabled.
+        Ok(self.send_update(request).await?.map(|_| ()).or_else(|old| discovery_outcome(old.map(|_| false))))
     }
 
     /// All member items of `admin` after `after`, at least `want` of them if there are (key-range
@@ -202,10 +164,10 @@ impl DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", account_pk(admin))
+                .expression_attribute_values(":pk", s(account_pk(admin)))
                 .expression_attribute_values(":prefix", s(MEMBER_PREFIX))
-                .projection_expression("accountId, #discovery")
-                .expression_attribute_names("#discovery", "discovery")
+                .projection_expression(DISCOVERY_PROJECTION.expression)
+                .set_expression_attribute_names(Some(DISCOVERY_PROJECTION.attribute_names()))
                 .consistent_read(true)
                 .limit(i32::try_from(want - items.len()).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())
@@ -213,54 +175,13 @@ impl DynamoStore {
                 .await
                 .map_err(classify)?;
             for item in output.items() {
-                items.push((member_account(item)?, discovery_of(item)?));
+                items.push(member_discovery(item)?);
             }
             match output.last_evaluated_key {
                 Some(last) if items.len() < want => start = Some(last),
                 _ => return Ok(items),
             }
         }
-    }
-
-    /// The member items of `admin` among `ids` (at most 50, so one BatchGetItem plus retries of
-    /// unprocessed keys).
-    async fn batch_get_members(
-        &self,
-        admin: &AccountId,
-        ids: &[&AccountId],
-    ) -> Result<Vec<(AccountId, DiscoveryStatus)>, StoreError> {
-        let mut items = Vec::new();
-        if ids.is_empty() {
-            return Ok(items);
-        }
-        let keys = ids.iter().map(|id| member_key(admin, id)).collect::<Vec<_>>();
-        let mut request = KeysAndAttributes::builder()
-            .set_keys(Some(keys))
-            .consistent_read(true)
-            .projection_expression("accountId, #discovery")
-            .expression_attribute_names("#discovery", "discovery")
-            .build()
-            .map_err(build_error)?;
-        for attempt in 0..MAX_UPDATE_ATTEMPTS {
-            let output = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request.clone())
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in output.responses.as_ref().and_then(|r| r.get(&self.table)).into_iter().flatten() {
-                items.push((member_account(item)?, discovery_of(item)?));
-            }
-            match output.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty()) {
-                Some(rest) => {
-                    request = rest;
-                    backoff(attempt).await;
-                }
-                None => return Ok(items),
-            }
-        }
-        Err(StoreError::Throttled("BatchGetItem left keys unprocessed after retries".into()))
     }
 }
 
@@ -297,18 +218,8 @@ impl MacieStore for DynamoStore {
         let Some(PutItemError::ConditionalCheckFailedException(e)) = err.as_service_error() else {
             return Err(classify(err));
         };
-        let existing = e.item();
-        let attr = |name| existing.and_then(|item| item.get(name)).and_then(|v| v.as_s().ok());
-        match (token, attr("clientToken"), attr("fingerprint")) {
-            (Some(token), Some(seen), Some(fingerprint)) if *seen == token.token => {
-                if *fingerprint == token.fingerprint {
-                    Ok(EnableOutcome::Replayed)
-                } else {
-                    Err(StoreError::TokenMismatch)
-                }
-            }
-            _ => Err(already_enabled()),
-        }
+        let attr = |name| e.item().and_then(|item| item.get(name)).and_then(|v| v.as_s().ok()).map(String::as_str);
+        enable_replay(token, attr("clientToken"), attr("fingerprint"))
     }
 
     async fn get_session(&self, account: &AccountId) -> Result<Option<MacieSession>, StoreError> {
@@ -345,28 +256,14 @@ impl MacieStore for DynamoStore {
                 .expression_attribute_values(":frequency", s(frequency.as_str()));
         }
         let result = update.update_expression(format!("SET {}", sets.join(", "))).send().await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => match err.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Err(not_enabled()),
-                _ => Err(classify(err)),
-            },
-        }
+        if applied(result)? { Ok(()) } else { Err(not_enabled()) }
     }
 
     async fn create_member(&self, member: &Member) -> Result<(), StoreError> {
         let mut claim = claim_key(&member.account);
         claim.insert("administrator".into(), s(member.administrator.as_str()));
-        let put = |item: Item| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .build()
-                .map(|put| TransactWriteItem::builder().put(put).build())
-                .map_err(build_error)
-        };
-        let items = vec![self.session_check(&member.administrator)?, put(claim)?, put(member_item(member))?];
+        let items =
+            vec![self.session_check(&member.administrator)?, self.put_new(claim)?, self.put_new(member_item(member))?];
         match self.transact(items).await? {
             None => Ok(()),
             Some(reasons) if failed(&reasons, 0).is_some() => Err(not_enabled()),
@@ -380,8 +277,7 @@ impl MacieStore for DynamoStore {
             self.get(member_key(administrator, account)),
         )
         .await?;
-        session.ok_or_else(not_enabled)?;
-        member_from_item(administrator, &member.ok_or(StoreError::NotFound)?)
+        member_from_item(administrator, &existing_member(session.is_some(), member)?)
     }
 
     async fn delete_member(&self, administrator: &AccountId, account: &AccountId) -> Result<(), StoreError> {
@@ -467,18 +363,16 @@ impl MacieStore for DynamoStore {
         let members = async {
             match only {
                 Some(ids) => {
-                    let ids: Vec<&AccountId> =
-                        ids.iter().filter(|id| *id != administrator && after.is_none_or(|after| *id > after)).collect();
-                    self.batch_get_members(administrator, &ids).await
+                    let keys =
+                        members_asked(administrator, ids, after).map(|id| member_key(administrator, id)).collect();
+                    let items = self.batch_get(keys, Some(&DISCOVERY_PROJECTION)).await?;
+                    items.iter().map(member_discovery).collect()
                 }
                 None => self.query_members(administrator, after, limit + 1).await,
             }
         };
-        let (session, mut items) = futures::future::try_join(self.get(session_key(administrator)), members).await?;
+        let (session, items) = futures::future::try_join(self.get(session_key(administrator)), members).await?;
         let session = session.ok_or_else(not_enabled)?;
-        if only.is_none_or(|ids| ids.contains(administrator)) {
-            items.push((administrator.clone(), discovery_of(&session)?));
-        }
-        Ok(page_of(items, after, limit))
+        Ok(page_of(administrator, discovery_of(&session)?, items, only, after, limit))
     }
 }

@@ -10,34 +10,55 @@
 //! from the item DynamoDB returns with it (`ReturnValuesOnConditionCheckFailure`), never by a
 //! second read.
 
+mod item;
 mod macie;
 mod packages;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, CancellationReason, KeySchemaElement, KeyType, Put,
-    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, CancellationReason, KeySchemaElement, KeyType, KeysAndAttributes,
+    Put, ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
 };
+use futures::{StreamExt, TryStreamExt};
 
-use super::{CreateOutcome, MAX_UPDATE_ATTEMPTS, Scope, ScopeStore, StoreError, TokenRecord};
-use crate::common::{AccountId, Tags};
+use self::item::{Item, account_key, corrupt, get_n, get_s, n, opt_ss, s, tags, tags_value};
+use super::{
+    CreateOutcome, MAX_UPDATE_ATTEMPTS, Scope, ScopeStore, StoreError, TokenRecord, replay, scope_named, updated_scope,
+};
+use crate::common::AccountId;
 use crate::nfm::domain::{TargetChanges, TargetSet};
-
-type Item = HashMap<String, AttributeValue>;
 
 /// The TTL attribute of expiring items.
 pub const TTL_ATTRIBUTE: &str = "expiresAt";
 
 const SCOPE_SK: &str = "SCOPE";
+
+/// Keys per BatchGetItem call (the API's limit).
+const BATCH_GET_KEYS: usize = 100;
+/// BatchGetItem calls in flight at once for one read.
+const BATCH_GET_CONCURRENCY: usize = 4;
+
+/// The attributes a read returns: a projection expression and its attribute-name placeholders.
+struct Projection {
+    expression: &'static str,
+    names: &'static [(&'static str, &'static str)],
+}
+
+impl Projection {
+    fn attribute_names(&self) -> HashMap<String, String> {
+        self.names.iter().map(|(placeholder, name)| ((*placeholder).to_owned(), (*name).to_owned())).collect()
+    }
+}
 
 /// Builds a DynamoDB client from the AWS environment, at `endpoint` if given (DynamoDB Local),
 /// in `region` if given, and returns it with the Region in force (`us-east-1` if none is
@@ -74,62 +95,28 @@ pub struct DynamoStore {
     table: String,
 }
 
-fn account_pk(account: &AccountId) -> AttributeValue {
-    AttributeValue::S(format!("ACCOUNT#{account}"))
-}
-
-fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
-}
-
-fn n(value: impl ToString) -> AttributeValue {
-    AttributeValue::N(value.to_string())
-}
-
 fn scope_key(account: &AccountId) -> Item {
-    HashMap::from([("pk".to_owned(), account_pk(account)), ("sk".to_owned(), s(SCOPE_SK))])
+    account_key(account, SCOPE_SK)
 }
 
 fn scope_item(scope: &Scope) -> Item {
     let mut item = scope_key(&scope.account);
     item.insert("scopeId".into(), s(&scope.scope_id));
     item.insert("targets".into(), AttributeValue::Ss(scope.targets.keys()));
-    let tags = scope.tags.as_map().iter().map(|(k, v)| (k.clone(), s(v))).collect();
-    item.insert("tags".into(), AttributeValue::M(tags));
+    item.insert("tags".into(), tags_value(&scope.tags));
     item.insert("version".into(), n(scope.version));
     item
 }
 
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Backend(format!("stored item has a bad or missing {what}"))
-}
-
-fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str).ok_or_else(|| corrupt(name))
-}
-
-fn get_n(item: &Item, name: &str) -> Result<i64, StoreError> {
-    item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).ok_or_else(|| corrupt(name))
-}
-
 fn scope_from_item(account: &AccountId, item: &Item) -> Result<Scope, StoreError> {
-    let targets = item
-        .get("targets")
-        .and_then(|v| v.as_ss().ok())
+    let targets = opt_ss(item, "targets")?
         .and_then(|keys| TargetSet::from_keys(keys.iter().map(String::as_str)))
         .ok_or_else(|| corrupt("targets"))?;
-    let tags = match item.get("tags") {
-        Some(AttributeValue::M(map)) => map
-            .iter()
-            .map(|(k, v)| v.as_s().map(|v| (k.clone(), v.clone())).map_err(|_| corrupt("tag value")))
-            .collect::<Result<BTreeMap<_, _>, _>>()?,
-        _ => BTreeMap::new(),
-    };
     Ok(Scope {
         account: account.clone(),
         scope_id: get_s(item, "scopeId")?.to_owned(),
         targets,
-        tags: Tags::from_stored(tags),
+        tags: tags(item, "tags")?,
         version: get_n(item, "version")? as u64,
     })
 }
@@ -149,6 +136,20 @@ where
         }
         Some("TransactionConflictException") => StoreError::Contention,
         _ => StoreError::Backend(context),
+    }
+}
+
+/// Whether a conditional write applied: `Ok(false)` when its condition failed, the classified
+/// error for any other failure.
+fn applied<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if err.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(err) => Err(classify(err)),
     }
 }
 
@@ -202,6 +203,63 @@ impl DynamoStore {
         Err(StoreError::Contention)
     }
 
+    /// The item at `key`, strongly consistent.
+    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(output.item)
+    }
+
+    /// The items at `keys` (any number, [`BATCH_GET_KEYS`] per BatchGetItem, a few calls at
+    /// once), strongly consistent, with only the attributes of `projection` if given; keys
+    /// DynamoDB leaves unprocessed are asked again with backoff. In no particular order.
+    async fn batch_get(&self, keys: Vec<Item>, projection: Option<&Projection>) -> Result<Vec<Item>, StoreError> {
+        let batches: Vec<Vec<Item>> = futures::stream::iter(keys.chunks(BATCH_GET_KEYS).map(<[Item]>::to_vec))
+            .map(|chunk| self.batch_get_chunk(chunk, projection))
+            .buffer_unordered(BATCH_GET_CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(batches.into_iter().flatten().collect())
+    }
+
+    /// One BatchGetItem of at most [`BATCH_GET_KEYS`] keys, and its retries.
+    async fn batch_get_chunk(&self, keys: Vec<Item>, projection: Option<&Projection>) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut pending = keys;
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
+            let mut request = KeysAndAttributes::builder().set_keys(Some(pending)).consistent_read(true);
+            if let Some(projection) = projection {
+                request = request
+                    .projection_expression(projection.expression)
+                    .set_expression_attribute_names(Some(projection.attribute_names()));
+            }
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request.build().map_err(build_error)?)
+                .send()
+                .await
+                .map_err(classify)?;
+            if let Some(found) = out.responses().and_then(|r| r.get(&self.table)) {
+                items.extend(found.iter().cloned());
+            }
+            pending =
+                out.unprocessed_keys().and_then(|u| u.get(&self.table)).map(|k| k.keys().to_vec()).unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(items);
+            }
+            backoff(attempt).await;
+        }
+        Err(StoreError::Throttled(format!("BatchGetItem left {} keys unprocessed", pending.len())))
+    }
+
     pub fn table(&self) -> &str {
         &self.table
     }
@@ -252,6 +310,37 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Sends an UpdateItem, retrying while it meets a transaction on its item. `Ok(Ok(out))`
+    /// when it applied; `Ok(Err(old))` when its condition failed, with the item as it was
+    /// (`None`: there is no such package).
+    async fn send_update(
+        &self,
+        request: UpdateItemFluentBuilder,
+    ) -> Result<Result<UpdateItemOutput, Option<Item>>, StoreError> {
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
+            match request.clone().send().await {
+                Ok(out) => return Ok(Ok(out)),
+                Err(err) => match err.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => return Ok(Err(e.item().cloned())),
+                    Some(UpdateItemError::TransactionConflictException(_)) => backoff(attempt).await,
+                    _ => return Err(classify(err)),
+                },
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    /// A transaction Put of `item`, which must not exist yet.
+    fn put_new(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(build_error)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
     fn put(&self, item: Item, condition: &str) -> aws_sdk_dynamodb::types::builders::PutBuilder {
         Put::builder()
             .table_name(&self.table)
@@ -289,15 +378,12 @@ impl DynamoStore {
         token: &TokenRecord,
         now: i64,
     ) -> Result<CreateOutcome, StoreError> {
-        let mut token_item = HashMap::from([
-            ("pk".to_owned(), account_pk(&scope.account)),
-            ("sk".to_owned(), s(format!("SCOPE_TOKEN#{}", token.token))),
-        ]);
+        let mut token_item = account_key(&scope.account, format!("SCOPE_TOKEN#{}", token.token));
         token_item.insert("fingerprint".into(), s(&token.fingerprint));
         token_item.insert("scopeId".into(), s(&token.scope_id));
         token_item.insert(TTL_ATTRIBUTE.into(), n(token.expires_at));
         let put_scope = self.put(scope_item(scope), "attribute_not_exists(pk)").build().map_err(build_error)?;
-        // An expired token is forgotten even before TTL deletes it.
+        // An expired token is forgotten even before TTL deletes it: the negation of `token_live`.
         let put_token = self
             .put(token_item, "attribute_not_exists(pk) OR expiresAt <= :now")
             .expression_attribute_values(":now", n(now))
@@ -309,11 +395,7 @@ impl DynamoStore {
         ];
         let Some(reasons) = self.transact(items).await? else { return Ok(CreateOutcome::Created) };
         if let Some(existing) = failed(&reasons, 1).and_then(|r| r.item()) {
-            return if get_s(existing, "fingerprint")? == token.fingerprint {
-                Ok(CreateOutcome::Replayed(get_s(existing, "scopeId")?.to_owned()))
-            } else {
-                Err(StoreError::TokenMismatch)
-            };
+            return replay(token, get_s(existing, "fingerprint")?, get_s(existing, "scopeId")?);
         }
         match failed(&reasons, 0).and_then(|r| r.item()) {
             Some(existing) => Err(StoreError::ScopeExists(get_s(existing, "scopeId")?.to_owned())),
@@ -337,16 +419,7 @@ impl ScopeStore for DynamoStore {
     }
 
     async fn get_scope(&self, account: &AccountId) -> Result<Option<Scope>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(scope_key(account)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        output.item().map(|item| scope_from_item(account, item)).transpose()
+        self.get(scope_key(account)).await?.map(|item| scope_from_item(account, &item)).transpose()
     }
 
     async fn update_scope(
@@ -355,13 +428,9 @@ impl ScopeStore for DynamoStore {
         scope_id: &str,
         changes: &TargetChanges,
     ) -> Result<Scope, StoreError> {
-        let mine = |scope: Option<Scope>| scope.filter(|s| s.scope_id == scope_id).ok_or(StoreError::NotFound);
-        let mut current = mine(self.get_scope(account).await?)?;
+        let mut current = scope_named(self.get_scope(account).await?, scope_id)?;
         for attempt in 0..MAX_UPDATE_ATTEMPTS {
-            let targets = changes.apply(&current.targets).map_err(StoreError::Rule)?;
-            if targets == current.targets {
-                return Ok(current);
-            }
+            let Some(next) = updated_scope(&current, changes)? else { return Ok(current) };
             let result = self
                 .client
                 .update_item()
@@ -369,19 +438,20 @@ impl ScopeStore for DynamoStore {
                 .set_key(Some(scope_key(account)))
                 .update_expression("SET targets = :targets, version = :next")
                 .condition_expression("scopeId = :id AND version = :version")
-                .expression_attribute_values(":targets", AttributeValue::Ss(targets.keys()))
-                .expression_attribute_values(":next", n(current.version + 1))
+                .expression_attribute_values(":targets", AttributeValue::Ss(next.targets.keys()))
+                .expression_attribute_values(":next", n(next.version))
                 .expression_attribute_values(":id", s(scope_id))
                 .expression_attribute_values(":version", n(current.version))
                 .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
                 .send()
                 .await;
             match result {
-                Ok(_) => return Ok(Scope { targets, version: current.version + 1, ..current }),
+                Ok(_) => return Ok(next),
                 Err(err) => match err.as_service_error() {
                     // Someone wrote first: what they wrote comes back with the failure.
                     Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                        current = mine(e.item().map(|item| scope_from_item(account, item)).transpose()?)?;
+                        current =
+                            scope_named(e.item().map(|item| scope_from_item(account, item)).transpose()?, scope_id)?;
                         backoff(attempt).await;
                     }
                     // A CreateScope transaction (a token replay) holds the item: try again.
@@ -403,12 +473,6 @@ impl ScopeStore for DynamoStore {
             .expression_attribute_values(":id", s(scope_id))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => match err.as_service_error() {
-                Some(DeleteItemError::ConditionalCheckFailedException(_)) => Err(StoreError::NotFound),
-                _ => Err(classify(err)),
-            },
-        }
+        if applied(result)? { Ok(()) } else { Err(StoreError::NotFound) }
     }
 }

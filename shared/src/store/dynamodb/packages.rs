@@ -13,52 +13,51 @@
 //! whenever the latest write that touched its user added it; a stale one is harmless because
 //! readers check membership on the package.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, WriteRequest,
+    AttributeValue, Delete, DeleteRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    WriteRequest,
 };
 use futures::{StreamExt, TryStreamExt};
 
-use super::{DynamoStore, Item, backoff, build_error, classify, corrupt, failed, get_n, get_s, n, s};
+use super::item::{
+    ACCOUNT_PREFIX, Item, account_key, account_pk, corrupt, get_bool, get_n, get_s, key, n, opt_m, opt_s, opt_ss, s,
+};
+use super::{DynamoStore, applied, backoff, build_error, classify, failed};
 use crate::common::AccountId;
 use crate::opensearch::domain::{
     EncryptionOptions, EngineVersion, MAX_USERS, PackageConfiguration, PackageId, PackageName, PackageSource,
-    PackageType, PackageUser, Requirement, ScopeOperation, UserSet, name_taken, too_many_users, vending_disabled,
+    PackageType, PackageUser, Requirement, ScopeOperation, UserSet, name_taken,
 };
-use crate::store::packages::{Package, PackageStore};
+use crate::store::packages::{
+    Package, PackageStore, check_scope_request, rescoped, shared_with, vendable, writes_nothing,
+};
 use crate::store::{MAX_UPDATE_ATTEMPTS, StoreError};
 
 /// Share-entry writes in flight at once for one scope change.
 const INDEX_CONCURRENCY: usize = 32;
-/// Keys per BatchGetItem call (the API's limit).
-const BATCH_GET_KEYS: usize = 100;
 /// Requests per BatchWriteItem call (the API's limit).
 const BATCH_WRITE_ITEMS: usize = 25;
 const PACKAGE_PREFIX: &str = "PACKAGE#";
-const ACCOUNT_PREFIX: &str = "ACCOUNT#";
-
-fn key(pk: String, sk: String) -> Item {
-    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
-}
 
 fn package_key(owner: &AccountId, id: &PackageId) -> Item {
-    key(format!("{ACCOUNT_PREFIX}{owner}"), format!("{PACKAGE_PREFIX}{id}"))
+    account_key(owner, format!("{PACKAGE_PREFIX}{id}"))
 }
 
 fn name_key(owner: &AccountId, name: &PackageName) -> Item {
-    key(format!("{ACCOUNT_PREFIX}{owner}"), format!("PACKAGE_NAME#{}", name.as_str()))
+    account_key(owner, format!("PACKAGE_NAME#{}", name.as_str()))
+}
+
+/// The partition of the share entries of `user` (an account or `GLOBAL`).
+fn share_pk(user: &str) -> String {
+    format!("SHARED#{user}")
 }
 
 fn share_key(user: &PackageUser, id: &PackageId) -> Item {
-    key(format!("SHARED#{}", user.as_str()), format!("{PACKAGE_PREFIX}{id}"))
+    key(share_pk(user.as_str()), format!("{PACKAGE_PREFIX}{id}"))
 }
 
 fn users_value(users: &UserSet) -> AttributeValue {
@@ -108,26 +107,14 @@ fn package_item(p: &Package) -> Item {
     item
 }
 
-fn get_bool(item: &Item, name: &str) -> Result<bool, StoreError> {
-    item.get(name).and_then(|v| v.as_bool().ok()).copied().ok_or_else(|| corrupt(name))
-}
-
-fn opt_s<'a>(item: &'a Item, name: &str) -> Result<Option<&'a str>, StoreError> {
-    item.get(name).map(|v| v.as_s().map(String::as_str).map_err(|_| corrupt(name))).transpose()
-}
-
-fn get_m<'a>(item: &'a Item, name: &str) -> Result<Option<&'a Item>, StoreError> {
-    item.get(name).map(|v| v.as_m().map_err(|_| corrupt(name))).transpose()
-}
-
 fn package_from_item(item: &Item) -> Result<Package, StoreError> {
     let owner = get_s(item, "pk")?
         .strip_prefix(ACCOUNT_PREFIX)
         .and_then(AccountId::parse)
         .ok_or_else(|| corrupt("package pk"))?;
     let id = PackageId::new(get_s(item, "packageId")?).ok_or_else(|| corrupt("packageId"))?;
-    let source = get_m(item, "source")?.ok_or_else(|| corrupt("source"))?;
-    let configuration = get_m(item, "configuration")?
+    let source = opt_m(item, "source")?.ok_or_else(|| corrupt("source"))?;
+    let configuration = opt_m(item, "configuration")?
         .map(|c| {
             let requirement = |name| Requirement::new(get_s(c, name)?).ok_or_else(|| corrupt(name));
             Ok::<_, StoreError>(PackageConfiguration {
@@ -138,7 +125,7 @@ fn package_from_item(item: &Item) -> Result<Package, StoreError> {
             })
         })
         .transpose()?;
-    let encryption = get_m(item, "encryption")?
+    let encryption = opt_m(item, "encryption")?
         .map(|e| {
             Ok::<_, StoreError>(EncryptionOptions {
                 enabled: get_bool(e, "enabled")?,
@@ -146,13 +133,9 @@ fn package_from_item(item: &Item) -> Result<Package, StoreError> {
             })
         })
         .transpose()?;
-    let users = match item.get("users") {
+    let users = match opt_ss(item, "users")? {
         None => UserSet::default(),
-        Some(v) => v
-            .as_ss()
-            .ok()
-            .and_then(|users| UserSet::from_stored(users.iter().map(String::as_str)))
-            .ok_or_else(|| corrupt("users"))?,
+        Some(users) => UserSet::from_stored(users.iter().map(String::as_str)).ok_or_else(|| corrupt("users"))?,
     };
     Ok(Package {
         owner,
@@ -181,14 +164,10 @@ struct ScopeWrite {
     removed: UserSet,
 }
 
-/// Classifies the item that came back with a failed `attribute_exists(pk) AND vending = :true`:
-/// no item is not-found, vending off is disabled; otherwise the item is returned.
+/// Classifies the item that came back with a failed `attribute_exists(pk) AND vending = :true`
+/// by [`vendable`]: no item is not-found, vending off is disabled; otherwise the item is returned.
 fn refused(id: &PackageId, old: Option<&Item>) -> Result<Package, StoreError> {
-    let old = package_from_item(old.ok_or(StoreError::NotFound)?)?;
-    if !old.vending_enabled {
-        return Err(StoreError::Rule(vending_disabled(id)));
-    }
-    Ok(old)
+    vendable(id, old.map(package_from_item).transpose()?)
 }
 
 /// The condition of every scope write: the package exists (for this owner) and may be shared.
@@ -206,26 +185,6 @@ impl DynamoStore {
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", n(now))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-    }
-
-    /// Sends a scope write, retrying while it meets a transaction on the package. `Ok(Ok(out))`
-    /// when it applied; `Ok(Err(old))` when its condition failed, with the item as it was
-    /// (`None`: there is no such package).
-    async fn send_scope_update(
-        &self,
-        request: UpdateItemFluentBuilder,
-    ) -> Result<Result<UpdateItemOutput, Option<Item>>, StoreError> {
-        for attempt in 0..MAX_UPDATE_ATTEMPTS {
-            match request.clone().send().await {
-                Ok(out) => return Ok(Ok(out)),
-                Err(err) => match err.as_service_error() {
-                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => return Ok(Err(e.item().cloned())),
-                    Some(UpdateItemError::TransactionConflictException(_)) => backoff(attempt).await,
-                    _ => return Err(classify(err)),
-                },
-            }
-        }
-        Err(StoreError::Contention)
     }
 
     /// ADD: one UpdateItem whose condition holds the cap without reading first, as long as the
@@ -257,7 +216,7 @@ impl DynamoStore {
                     request.condition_expression("version = :v").expression_attribute_values(":v", n(version))
                 }
             };
-            match self.send_scope_update(request).await? {
+            match self.send_update(request).await? {
                 Ok(out) => {
                     let package = package_from_item(out.attributes().ok_or_else(|| corrupt("ADD result"))?)?;
                     return Ok(ScopeWrite { package, added: users.clone(), removed: UserSet::default() });
@@ -266,7 +225,7 @@ impl DynamoStore {
                     let old = refused(id, old.as_ref())?;
                     // Over the cap for real: refuse. Else the guard was only conservative
                     // (overlap) or someone wrote in between: retry on this exact version.
-                    ScopeOperation::Add.apply(&old.users, users).map_err(StoreError::Rule)?;
+                    rescoped(&old, ScopeOperation::Add, users, now)?;
                     if expected_version.is_some() {
                         backoff(attempt).await;
                     }
@@ -277,66 +236,54 @@ impl DynamoStore {
         Err(StoreError::Contention)
     }
 
-    /// REMOVE: one UpdateItem; removing absent users is a no-op of DynamoDB's `DELETE`.
-    async fn remove_users(
+    /// REMOVE or OVERRIDE: one UpdateItem on a vendable package. REMOVE `DELETE`s the users
+    /// (absent ones are a no-op) and gets the new item back; OVERRIDE replaces the set (or removes
+    /// it, for `[]`) and gets the old item back, so the users it dropped are known.
+    async fn remove_or_override(
         &self,
         owner: &AccountId,
         id: &PackageId,
+        operation: ScopeOperation,
         users: &UserSet,
         now: i64,
     ) -> Result<ScopeWrite, StoreError> {
-        let request = self
-            .scope_update(owner, id, now)
-            .update_expression("DELETE #users :u ADD version :one SET lastUpdatedAt = :now")
-            .condition_expression(VENDABLE)
-            .expression_attribute_values(":u", users_value(users))
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .return_values(ReturnValue::AllNew);
-        match self.send_scope_update(request).await? {
-            Ok(out) => {
-                let package = package_from_item(out.attributes().ok_or_else(|| corrupt("REMOVE result"))?)?;
-                Ok(ScopeWrite { package, added: UserSet::default(), removed: users.clone() })
-            }
-            Err(old) => {
-                refused(id, old.as_ref())?;
-                Err(StoreError::Backend("REMOVE condition failed on a vendable package".into()))
-            }
-        }
-    }
-
-    /// OVERRIDE: one UpdateItem that replaces the set (or removes it, for `[]`); the old item
-    /// comes back, so the users it dropped are known.
-    async fn override_users(
-        &self,
-        owner: &AccountId,
-        id: &PackageId,
-        users: &UserSet,
-        now: i64,
-    ) -> Result<ScopeWrite, StoreError> {
+        let overriding = operation == ScopeOperation::Override;
         let request = self
             .scope_update(owner, id, now)
             .condition_expression(VENDABLE)
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .return_values(ReturnValue::AllOld);
-        let request = if users.is_empty() {
-            request.update_expression("REMOVE #users SET lastUpdatedAt = :now ADD version :one")
+            .expression_attribute_values(":true", AttributeValue::Bool(true));
+        let request = if !overriding {
+            request
+                .update_expression("DELETE #users :u ADD version :one SET lastUpdatedAt = :now")
+                .expression_attribute_values(":u", users_value(users))
+                .return_values(ReturnValue::AllNew)
+        } else if users.is_empty() {
+            request
+                .update_expression("REMOVE #users SET lastUpdatedAt = :now ADD version :one")
+                .return_values(ReturnValue::AllOld)
         } else {
             request
                 .update_expression("SET #users = :u, lastUpdatedAt = :now ADD version :one")
                 .expression_attribute_values(":u", users_value(users))
+                .return_values(ReturnValue::AllOld)
         };
-        match self.send_scope_update(request).await? {
-            Ok(out) => {
-                let old = package_from_item(out.attributes().ok_or_else(|| corrupt("OVERRIDE result"))?)?;
-                let removed = old.users.difference(users);
-                let package = Package { users: users.clone(), version: old.version + 1, last_updated_at: now, ..old };
-                Ok(ScopeWrite { package, added: users.clone(), removed })
-            }
+        let out = match self.send_update(request).await? {
+            Ok(out) => out,
             Err(old) => {
                 refused(id, old.as_ref())?;
-                Err(StoreError::Backend("OVERRIDE condition failed on a vendable package".into()))
+                return Err(StoreError::Backend(format!(
+                    "{} condition failed on a vendable package",
+                    operation.as_str()
+                )));
             }
+        };
+        let returned = out.attributes().ok_or_else(|| corrupt(&format!("{} result", operation.as_str())))?;
+        let returned = package_from_item(returned)?;
+        if !overriding {
+            return Ok(ScopeWrite { package: returned, added: UserSet::default(), removed: users.clone() });
         }
+        let package = rescoped(&returned, operation, users, now)?;
+        Ok(ScopeWrite { package, added: users.clone(), removed: returned.users.difference(users) })
     }
 
     /// Puts (`present`) or deletes the share entry of `user` for package `id`, unless a write of
@@ -363,13 +310,7 @@ impl DynamoStore {
                 .expression_attribute_values(":v", n(version))
                 .send()
                 .await;
-            match result {
-                Ok(_) => Ok(()),
-                Err(err) => match err.as_service_error() {
-                    Some(PutItemError::ConditionalCheckFailedException(_)) => Ok(()),
-                    _ => Err(classify(err)),
-                },
-            }
+            applied(result)?;
         } else {
             let result = self
                 .client
@@ -380,14 +321,10 @@ impl DynamoStore {
                 .expression_attribute_values(":v", n(version))
                 .send()
                 .await;
-            match result {
-                Ok(_) => Ok(()),
-                Err(err) => match err.as_service_error() {
-                    Some(DeleteItemError::ConditionalCheckFailedException(_)) => Ok(()),
-                    _ => Err(classify(err)),
-                },
-            }
+            applied(result)?;
         }
+        // A failed condition is a newer write that already did it.
+        Ok(())
     }
 
     /// Brings the share entries of a scope write up to date, at most [`INDEX_CONCURRENCY`]
@@ -437,33 +374,6 @@ impl DynamoStore {
         }
     }
 
-    /// The packages at `keys` (at most [`BATCH_GET_KEYS`]), strongly consistent; keys DynamoDB
-    /// leaves unprocessed are asked again with backoff.
-    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut pending = keys;
-        for attempt in 0..MAX_UPDATE_ATTEMPTS {
-            let request = KeysAndAttributes::builder().set_keys(Some(pending)).consistent_read(true).build();
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request.map_err(build_error)?)
-                .send()
-                .await
-                .map_err(classify)?;
-            if let Some(found) = out.responses().and_then(|r| r.get(&self.table)) {
-                items.extend(found.iter().cloned());
-            }
-            pending =
-                out.unprocessed_keys().and_then(|u| u.get(&self.table)).map(|k| k.keys().to_vec()).unwrap_or_default();
-            if pending.is_empty() {
-                return Ok(items);
-            }
-            backoff(attempt).await;
-        }
-        Err(StoreError::Throttled(format!("BatchGetItem left {} keys unprocessed", pending.len())))
-    }
-
     /// Deletes the share entries of a deleted package, best effort: a leftover entry points to
     /// nothing and readers skip it.
     async fn delete_shares(&self, package: &Package) {
@@ -503,24 +413,9 @@ impl DynamoStore {
 #[async_trait]
 impl PackageStore for DynamoStore {
     async fn create_package(&self, package: &Package) -> Result<(), StoreError> {
-        let put_package = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(package_item(package)))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(build_error)?;
         let mut claim = name_key(&package.owner, &package.name);
         claim.insert("packageId".into(), s(package.id.as_str()));
-        let put_claim = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(claim))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(build_error)?;
-        let items = vec![
-            TransactWriteItem::builder().put(put_package).build(),
-            TransactWriteItem::builder().put(put_claim).build(),
-        ];
+        let items = vec![self.put_new(package_item(package))?, self.put_new(claim)?];
         match self.transact(items).await? {
             None => Ok(()),
             Some(reasons) if failed(&reasons, 1).is_some() => Err(StoreError::Rule(name_taken(&package.name))),
@@ -529,16 +424,7 @@ impl PackageStore for DynamoStore {
     }
 
     async fn get_package(&self, owner: &AccountId, id: &PackageId) -> Result<Option<Package>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(package_key(owner, id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        out.item().map(package_from_item).transpose()
+        self.get(package_key(owner, id)).await?.as_ref().map(package_from_item).transpose()
     }
 
     async fn update_package_scope(
@@ -549,21 +435,16 @@ impl PackageStore for DynamoStore {
         users: &UserSet,
         now: i64,
     ) -> Result<Package, StoreError> {
-        if operation != ScopeOperation::Remove && users.len() > MAX_USERS {
-            return Err(StoreError::Rule(too_many_users(users.len())));
-        }
-        if users.is_empty() && operation != ScopeOperation::Override {
-            // Nothing to write (DynamoDB has no empty sets): check and answer the current scope.
-            let package = self.get_package(owner, id).await?.ok_or(StoreError::NotFound)?;
-            if !package.vending_enabled {
-                return Err(StoreError::Rule(vending_disabled(id)));
-            }
-            return Ok(package);
+        check_scope_request(operation, users)?;
+        if writes_nothing(operation, users) {
+            // Nothing to write (DynamoDB has no empty sets either): check and answer the scope.
+            return vendable(id, self.get_package(owner, id).await?);
         }
         let write = match operation {
             ScopeOperation::Add => self.add_users(owner, id, users, now).await?,
-            ScopeOperation::Remove => self.remove_users(owner, id, users, now).await?,
-            ScopeOperation::Override => self.override_users(owner, id, users, now).await?,
+            ScopeOperation::Remove | ScopeOperation::Override => {
+                self.remove_or_override(owner, id, operation, users, now).await?
+            }
         };
         self.write_shares(&write).await?;
         Ok(write.package)
@@ -571,30 +452,25 @@ impl PackageStore for DynamoStore {
 
     async fn packages_visible_to(&self, caller: &AccountId) -> Result<Vec<Package>, StoreError> {
         let (own, direct, global) = futures::try_join!(
-            self.query_partition(format!("{ACCOUNT_PREFIX}{caller}"), Some(PACKAGE_PREFIX)),
-            self.query_partition(format!("SHARED#{caller}"), None),
-            self.query_partition(format!("SHARED#{}", PackageUser::GLOBAL), None),
+            self.query_partition(account_pk(caller), Some(PACKAGE_PREFIX)),
+            self.query_partition(share_pk(caller.as_str()), None),
+            self.query_partition(share_pk(PackageUser::GLOBAL), None),
         )?;
         let mut visible = own.iter().map(package_from_item).collect::<Result<Vec<_>, _>>()?;
-        // Entries of packages the caller does not own, each package once.
-        let mut shared: BTreeSet<(String, String)> = BTreeSet::new();
-        for entry in direct.iter().chain(&global) {
-            let owner = get_s(entry, "owner")?;
-            let id = get_s(entry, "sk")?.strip_prefix(PACKAGE_PREFIX).ok_or_else(|| corrupt("share sk"))?;
-            if owner != caller.as_str() {
-                shared.insert((owner.to_owned(), id.to_owned()));
-            }
-        }
-        let keys: Vec<Item> = shared
+        let entries = direct
+            .iter()
+            .chain(&global)
+            .map(|entry| {
+                let owner = get_s(entry, "owner")?;
+                let id = get_s(entry, "sk")?.strip_prefix(PACKAGE_PREFIX).ok_or_else(|| corrupt("share sk"))?;
+                Ok((owner.to_owned(), id.to_owned()))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let keys: Vec<Item> = shared_with(caller, entries)
             .into_iter()
             .map(|(owner, id)| key(format!("{ACCOUNT_PREFIX}{owner}"), format!("{PACKAGE_PREFIX}{id}")))
             .collect();
-        let batches: Vec<Vec<Item>> = futures::stream::iter(keys.chunks(BATCH_GET_KEYS).map(<[Item]>::to_vec))
-            .map(|chunk| self.batch_get(chunk))
-            .buffer_unordered(4)
-            .try_collect()
-            .await?;
-        for item in batches.iter().flatten() {
+        for item in &self.batch_get(keys, None).await? {
             let package = package_from_item(item)?;
             // The entry may be stale: the package's own scope decides.
             if package.users.admits(caller) {

@@ -6,13 +6,12 @@
 //! "not paused" check and its write are atomic together.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use async_trait::async_trait;
-use redb::{ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
-use super::{EmbeddedStore, backend, json_error};
+use super::{EmbeddedStore, backend, corrupt, json_error, prefix_range, split_key};
 use crate::common::AccountId;
 use crate::common::Tags;
 use crate::macie::domain::{
@@ -20,8 +19,8 @@ use crate::macie::domain::{
     RelationshipStatus, SessionChanges,
 };
 use crate::store::macie::{
-    DiscoveryPage, EnableOutcome, MacieSession, Member, SessionToken, already_enabled, already_member, not_enabled,
-    page_of,
+    DiscoveryPage, EnableOutcome, MacieSession, Member, SessionToken, already_member, discovery_outcome, enable_replay,
+    existing_member, members_asked, not_enabled, page_of,
 };
 use crate::store::{MacieStore, StoreError};
 
@@ -59,10 +58,6 @@ struct StoredMember {
     invited_at: i64,
     updated_at: i64,
     discovery: String,
-}
-
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Backend(format!("embedded store: bad stored {what}"))
 }
 
 fn member_key(admin: &AccountId, member: &AccountId) -> String {
@@ -160,20 +155,6 @@ fn require(txn: &WriteTransaction, admin: &AccountId) -> Result<StoredSession, S
     read_session(txn, admin)?.ok_or_else(not_enabled)
 }
 
-impl EmbeddedStore {
-    /// Runs `work` in one read transaction on a blocking thread.
-    async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&ReadTransaction) -> Result<T, StoreError> + Send + 'static,
-    {
-        let db = Arc::clone(&self.db);
-        tokio::task::spawn_blocking(move || work(&db.begin_read().map_err(backend)?))
-            .await
-            .map_err(|e| StoreError::Backend(format!("embedded store task: {e}")))?
-    }
-}
-
 #[async_trait]
 impl MacieStore for EmbeddedStore {
     async fn enable_macie(
@@ -185,16 +166,8 @@ impl MacieStore for EmbeddedStore {
         let token = token.cloned();
         self.write(move |txn| {
             if let Some(existing) = read_session(txn, &session.account)? {
-                return match (&token, &existing.client_token, &existing.fingerprint) {
-                    (Some(token), Some(seen), Some(fingerprint)) if *seen == token.token => {
-                        if *fingerprint == token.fingerprint {
-                            Ok(EnableOutcome::Replayed)
-                        } else {
-                            Err(StoreError::TokenMismatch)
-                        }
-                    }
-                    _ => Err(already_enabled()),
-                };
+                let (seen, fingerprint) = (existing.client_token.as_deref(), existing.fingerprint.as_deref());
+                return enable_replay(token.as_ref(), seen, fingerprint);
             }
             let stored = StoredSession {
                 status: session.status.as_str().to_owned(),
@@ -259,13 +232,11 @@ impl MacieStore for EmbeddedStore {
         let (admin, account) = (administrator.clone(), account.clone());
         self.read(move |txn| {
             let sessions = txn.open_table(SESSIONS).map_err(backend)?;
-            if sessions.get(admin.as_str()).map_err(backend)?.is_none() {
-                return Err(not_enabled());
-            }
+            let has_session = sessions.get(admin.as_str()).map_err(backend)?.is_some();
             let members = txn.open_table(MEMBERS).map_err(backend)?;
             let found = members.get(member_key(&admin, &account).as_str()).map_err(backend)?;
-            let stored = found.map(|json| StoredMember::decode(json.value())).transpose()?;
-            stored.ok_or(StoreError::NotFound)?.member(&admin, &account)
+            let found = existing_member(has_session, found)?;
+            StoredMember::decode(found.value())?.member(&admin, &account)
         })
         .await
     }
@@ -318,27 +289,23 @@ impl MacieStore for EmbeddedStore {
                     // Read afresh: an earlier entry of this batch cannot change it, but keep
                     // each entry's check next to its write.
                     let mut session = require(txn, &admin)?;
-                    if session.status == MacieStatus::Enabled.as_str() {
+                    let outcome = discovery_outcome(Some(session.status == MacieStatus::Enabled.as_str()));
+                    if outcome.is_ok() {
                         session.discovery = update.status.as_str().to_owned();
                         session.updated_at = now;
                         write_session(txn, &admin, &session)?;
-                        Ok(())
-                    } else {
-                        Err(DiscoveryErrorCode::AccountPaused)
                     }
+                    outcome
                 } else {
-                    match read_member(txn, &admin, &update.account)? {
-                        None => Err(DiscoveryErrorCode::AccountNotFound),
-                        Some(stored) if stored.relationship_status != RelationshipStatus::Enabled.as_str() => {
-                            Err(DiscoveryErrorCode::AccountPaused)
-                        }
-                        Some(mut stored) => {
-                            stored.discovery = update.status.as_str().to_owned();
-                            stored.updated_at = now;
-                            write_member(txn, &admin, &update.account, &stored)?;
-                            Ok(())
-                        }
+                    let found = read_member(txn, &admin, &update.account)?;
+                    let enabled = found.as_ref().map(|m| m.relationship_status == RelationshipStatus::Enabled.as_str());
+                    let outcome = discovery_outcome(enabled);
+                    if let (Ok(()), Some(mut stored)) = (outcome, found) {
+                        stored.discovery = update.status.as_str().to_owned();
+                        stored.updated_at = now;
+                        write_member(txn, &admin, &update.account, &stored)?;
                     }
+                    outcome
                 };
                 results.push(outcome);
             }
@@ -363,42 +330,36 @@ impl MacieStore for EmbeddedStore {
             };
             let members = txn.open_table(MEMBERS).map_err(backend)?;
             let mut items = Vec::new();
-            let wanted = |id: &AccountId| only.as_ref().is_none_or(|only| only.contains(id));
-            if wanted(&admin) {
-                items.push((admin.clone(), session.discovery));
-            }
             let discovery = |json: &str| {
                 let stored = StoredMember::decode(json)?;
                 DiscoveryStatus::from_wire(&stored.discovery).ok_or_else(|| corrupt("discovery status"))
             };
             match &only {
                 Some(ids) => {
-                    for id in ids.iter().filter(|id| **id != admin) {
+                    for id in members_asked(&admin, ids, after.as_ref()) {
                         if let Some(json) = members.get(member_key(&admin, id).as_str()).map_err(backend)? {
                             items.push((id.clone(), discovery(json.value())?));
                         }
                     }
                 }
                 None => {
-                    // Keys `<admin>/<member>`: the range starts after the cursor and ends before
-                    // `<admin>0` ('0' follows '/'), taking one more than a page.
+                    // Keys `<admin>/<member>`: the admin's range, from just after the cursor,
+                    // taking one more than a page.
+                    let (first, end) = prefix_range(admin.as_str());
                     let start = match &after {
-                        Some(after) => format!("{admin}/{after}\u{0}"),
-                        None => format!("{admin}/"),
+                        Some(after) => format!("{first}{after}\u{0}"),
+                        None => first,
                     };
-                    let end = format!("{admin}0");
                     for entry in members.range(start.as_str()..end.as_str()).map_err(backend)?.take(limit + 1) {
                         let (key, json) = entry.map_err(backend)?;
-                        let id = key
-                            .value()
-                            .split_once('/')
+                        let id = split_key(key.value())
                             .and_then(|(_, id)| AccountId::parse(id))
                             .ok_or_else(|| corrupt("member key"))?;
                         items.push((id, discovery(json.value())?));
                     }
                 }
             }
-            Ok(page_of(items, after.as_ref(), limit))
+            Ok(page_of(&admin, session.discovery, items, only.as_deref(), after.as_ref(), limit))
         })
         .await
     }

@@ -12,10 +12,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
-use super::{CreateOutcome, Scope, ScopeStore, StoreError, TokenRecord};
+use super::{
+    CreateOutcome, Scope, ScopeStore, StoreError, TokenRecord, replay, scope_named, token_live, updated_scope,
+};
 use crate::common::{AccountId, Tags};
 use crate::nfm::domain::{TargetChanges, TargetSet};
 
@@ -47,6 +49,25 @@ fn json_error(err: serde_json::Error) -> StoreError {
     StoreError::Backend(format!("embedded store record: {err}"))
 }
 
+/// The error for a stored record or key with a bad `what`.
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Backend(format!("embedded store: bad stored {what}"))
+}
+
+fn task_error(err: tokio::task::JoinError) -> StoreError {
+    StoreError::Backend(format!("embedded store task: {err}"))
+}
+
+/// The key range of every key that starts with `<prefix>/` (`0` is the byte after `/`).
+fn prefix_range(prefix: &str) -> (String, String) {
+    (format!("{prefix}/"), format!("{prefix}0"))
+}
+
+/// Splits a `<a>/<b>` key.
+fn split_key(key: &str) -> Option<(&str, &str)> {
+    key.split_once('/')
+}
+
 fn encode_scope(scope: &Scope) -> Result<String, StoreError> {
     serde_json::to_string(&StoredScope {
         scope_id: scope.scope_id.clone(),
@@ -59,8 +80,7 @@ fn encode_scope(scope: &Scope) -> Result<String, StoreError> {
 
 fn decode_scope(account: &AccountId, json: &str) -> Result<Scope, StoreError> {
     let stored: StoredScope = serde_json::from_str(json).map_err(json_error)?;
-    let targets = TargetSet::from_keys(stored.targets.iter().map(String::as_str))
-        .ok_or_else(|| StoreError::Backend("embedded store: bad stored target".into()))?;
+    let targets = TargetSet::from_keys(stored.targets.iter().map(String::as_str)).ok_or_else(|| corrupt("target"))?;
     Ok(Scope {
         account: account.clone(),
         scope_id: stored.scope_id,
@@ -126,7 +146,17 @@ impl EmbeddedStore {
             Ok(out)
         })
         .await
-        .map_err(|e| StoreError::Backend(format!("embedded store task: {e}")))?
+        .map_err(task_error)?
+    }
+
+    /// Runs `work` in one read transaction on a blocking thread.
+    async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&ReadTransaction) -> Result<T, StoreError> + Send + 'static,
+    {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || work(&db.begin_read().map_err(backend)?)).await.map_err(task_error)?
     }
 }
 
@@ -148,13 +178,9 @@ impl ScopeStore for EmbeddedStore {
                     Some(json) => Some(serde_json::from_str::<StoredToken>(json.value()).map_err(json_error)?),
                     None => None,
                 }
-                .filter(|t| t.expires_at > now);
+                .filter(|t| token_live(t.expires_at, now));
                 if let Some(seen) = live {
-                    return if seen.fingerprint == token.fingerprint {
-                        Ok(CreateOutcome::Replayed(seen.scope_id))
-                    } else {
-                        Err(StoreError::TokenMismatch)
-                    };
+                    return replay(token, &seen.fingerprint, &seen.scope_id);
                 }
                 let record = StoredToken {
                     fingerprint: token.fingerprint.clone(),
@@ -176,16 +202,13 @@ impl ScopeStore for EmbeddedStore {
     }
 
     async fn get_scope(&self, account: &AccountId) -> Result<Option<Scope>, StoreError> {
-        let db = Arc::clone(&self.db);
         let account = account.clone();
-        tokio::task::spawn_blocking(move || {
-            let txn = db.begin_read().map_err(backend)?;
+        self.read(move |txn| {
             let table = txn.open_table(SCOPES).map_err(backend)?;
             let found = table.get(account.as_str()).map_err(backend)?;
             found.map(|json| decode_scope(&account, json.value())).transpose()
         })
         .await
-        .map_err(|e| StoreError::Backend(format!("embedded store task: {e}")))?
     }
 
     async fn update_scope(
@@ -196,12 +219,8 @@ impl ScopeStore for EmbeddedStore {
     ) -> Result<Scope, StoreError> {
         let (account, scope_id, changes) = (account.clone(), scope_id.to_owned(), changes.clone());
         self.write(move |txn| {
-            let current = read_scope(txn, &account)?.filter(|s| s.scope_id == scope_id).ok_or(StoreError::NotFound)?;
-            let targets = changes.apply(&current.targets).map_err(StoreError::Rule)?;
-            if targets == current.targets {
-                return Ok(current);
-            }
-            let next = Scope { targets, version: current.version + 1, ..current };
+            let current = scope_named(read_scope(txn, &account)?, &scope_id)?;
+            let Some(next) = updated_scope(&current, &changes)? else { return Ok(current) };
             write_scope(txn, &next)?;
             Ok(next)
         })
@@ -211,7 +230,7 @@ impl ScopeStore for EmbeddedStore {
     async fn delete_scope(&self, account: &AccountId, scope_id: &str) -> Result<(), StoreError> {
         let (account, scope_id) = (account.clone(), scope_id.to_owned());
         self.write(move |txn| {
-            read_scope(txn, &account)?.filter(|s| s.scope_id == scope_id).ok_or(StoreError::NotFound)?;
+            scope_named(read_scope(txn, &account)?, &scope_id)?;
             let mut table = txn.open_table(SCOPES).map_err(backend)?;
             table.remove(account.as_str()).map_err(backend)?;
             Ok(())

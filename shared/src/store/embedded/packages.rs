@@ -10,21 +10,20 @@
 //! unique, the cap is exact and the share entries mirror the scopes exactly; readers still check
 //! membership on the package itself, as the DynamoDB adapter's must.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
-
 use async_trait::async_trait;
-use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
-use super::{EmbeddedStore, backend, json_error};
+use super::{EmbeddedStore, backend, corrupt, json_error, prefix_range, split_key};
 use crate::common::AccountId;
 use crate::opensearch::domain::{
     EncryptionOptions, EngineVersion, PackageConfiguration, PackageId, PackageName, PackageSource, PackageType,
-    PackageUser, Requirement, ScopeOperation, UserSet, name_taken, vending_disabled,
+    PackageUser, Requirement, ScopeOperation, UserSet, name_taken,
 };
 use crate::store::StoreError;
-use crate::store::packages::{Package, PackageStore};
+use crate::store::packages::{
+    Package, PackageStore, check_scope_request, rescoped, shared_with, vendable, writes_nothing,
+};
 
 /// `<owner>/<id>` -> JSON of [`StoredPackage`]
 const PACKAGES: TableDefinition<&str, &str> = TableDefinition::new("packages");
@@ -72,21 +71,16 @@ pub(super) fn init(txn: &WriteTransaction) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn corrupt(what: &str) -> StoreError {
-    StoreError::Backend(format!("embedded store: stored package has a bad {what}"))
-}
-
 fn package_key(owner: &AccountId, id: &PackageId) -> String {
     format!("{owner}/{id}")
 }
 
-fn share_key(user: &PackageUser, id: &PackageId) -> String {
-    format!("{}/{id}", user.as_str())
+fn name_key(owner: &AccountId, name: &PackageName) -> String {
+    format!("{owner}/{}", name.as_str())
 }
 
-/// The key range of every key that starts with `<prefix>/` (`0` is the byte after `/`).
-fn prefix_range(prefix: &str) -> (String, String) {
-    (format!("{prefix}/"), format!("{prefix}0"))
+fn share_key(user: &PackageUser, id: &PackageId) -> String {
+    format!("{}/{id}", user.as_str())
 }
 
 fn encode(package: &Package) -> Result<String, StoreError> {
@@ -123,10 +117,10 @@ fn decode(owner: &AccountId, id: &PackageId, json: &str) -> Result<Package, Stor
         .map(|c| {
             Ok::<_, StoreError>(PackageConfiguration {
                 license_requirement: Requirement::new(&c.license_requirement)
-                    .ok_or_else(|| corrupt("license requirement"))?,
+                    .ok_or_else(|| corrupt("package license requirement"))?,
                 license_filepath: c.license_filepath,
                 configuration_requirement: Requirement::new(&c.configuration_requirement)
-                    .ok_or_else(|| corrupt("configuration requirement"))?,
+                    .ok_or_else(|| corrupt("package configuration requirement"))?,
                 requires_restart: c.requires_restart,
             })
         })
@@ -134,14 +128,14 @@ fn decode(owner: &AccountId, id: &PackageId, json: &str) -> Result<Package, Stor
     Ok(Package {
         owner: owner.clone(),
         id: id.clone(),
-        name: PackageName::new(&stored.name).ok_or_else(|| corrupt("name"))?,
-        package_type: PackageType::new(&stored.package_type).ok_or_else(|| corrupt("type"))?,
+        name: PackageName::new(&stored.name).ok_or_else(|| corrupt("package name"))?,
+        package_type: PackageType::new(&stored.package_type).ok_or_else(|| corrupt("package type"))?,
         description: stored.description,
         source: PackageSource { bucket: stored.bucket, key: stored.key },
         configuration,
         engine_version: stored
             .engine_version
-            .map(|v| EngineVersion::new(&v).ok_or_else(|| corrupt("engine version")))
+            .map(|v| EngineVersion::new(&v).ok_or_else(|| corrupt("package engine version")))
             .transpose()?,
         vending_enabled: stored.vending,
         encryption: stored
@@ -149,14 +143,9 @@ fn decode(owner: &AccountId, id: &PackageId, json: &str) -> Result<Package, Stor
             .map(|e| EncryptionOptions { enabled: e.enabled, kms_key_identifier: e.kms_key_identifier }),
         created_at: stored.created_at,
         last_updated_at: stored.last_updated_at,
-        users: UserSet::from_stored(stored.users.iter().map(String::as_str)).ok_or_else(|| corrupt("user"))?,
+        users: UserSet::from_stored(stored.users.iter().map(String::as_str)).ok_or_else(|| corrupt("package user"))?,
         version: stored.version,
     })
-}
-
-/// Splits a `<a>/<b>` key.
-fn split_key(key: &str) -> Option<(&str, &str)> {
-    key.split_once('/')
 }
 
 fn read_package(txn: &WriteTransaction, owner: &AccountId, id: &PackageId) -> Result<Option<Package>, StoreError> {
@@ -195,14 +184,14 @@ impl PackageStore for EmbeddedStore {
         let package = package.clone();
         self.write(move |txn| {
             let mut names = txn.open_table(PACKAGE_NAMES).map_err(backend)?;
-            let name_key = format!("{}/{}", package.owner, package.name.as_str());
-            if names.get(name_key.as_str()).map_err(backend)?.is_some() {
+            let claim = name_key(&package.owner, &package.name);
+            if names.get(claim.as_str()).map_err(backend)?.is_some() {
                 return Err(StoreError::Rule(name_taken(&package.name)));
             }
             if read_package(txn, &package.owner, &package.id)?.is_some() {
                 return Err(StoreError::Backend(format!("package ID {} is already taken", package.id)));
             }
-            names.insert(name_key.as_str(), package.id.as_str()).map_err(backend)?;
+            names.insert(claim.as_str(), package.id.as_str()).map_err(backend)?;
             write_package(txn, &package)?;
             write_shares(txn, &package.owner, &package.id, &UserSet::default(), &package.users)
         })
@@ -210,16 +199,13 @@ impl PackageStore for EmbeddedStore {
     }
 
     async fn get_package(&self, owner: &AccountId, id: &PackageId) -> Result<Option<Package>, StoreError> {
-        let db = Arc::clone(&self.db);
         let (owner, id) = (owner.clone(), id.clone());
-        tokio::task::spawn_blocking(move || {
-            let txn = db.begin_read().map_err(backend)?;
+        self.read(move |txn| {
             let table = txn.open_table(PACKAGES).map_err(backend)?;
             let found = table.get(package_key(&owner, &id).as_str()).map_err(backend)?;
             found.map(|json| decode(&owner, &id, json.value())).transpose()
         })
         .await
-        .map_err(|e| StoreError::Backend(format!("embedded store task: {e}")))?
     }
 
     async fn update_package_scope(
@@ -230,18 +216,15 @@ impl PackageStore for EmbeddedStore {
         users: &UserSet,
         now: i64,
     ) -> Result<Package, StoreError> {
+        check_scope_request(operation, users)?;
         let (owner, id, users) = (owner.clone(), id.clone(), users.clone());
         self.write(move |txn| {
-            let current = read_package(txn, &owner, &id)?.ok_or(StoreError::NotFound)?;
-            if !current.vending_enabled {
-                return Err(StoreError::Rule(vending_disabled(&id)));
-            }
-            if users.is_empty() && operation != ScopeOperation::Override {
+            let current = vendable(&id, read_package(txn, &owner, &id)?)?;
+            if writes_nothing(operation, &users) {
                 return Ok(current);
             }
-            let next_users = operation.apply(&current.users, &users).map_err(StoreError::Rule)?;
-            write_shares(txn, &owner, &id, &current.users, &next_users)?;
-            let next = Package { users: next_users, version: current.version + 1, last_updated_at: now, ..current };
+            let next = rescoped(&current, operation, &users, now)?;
+            write_shares(txn, &owner, &id, &current.users, &next.users)?;
             write_package(txn, &next)?;
             Ok(next)
         })
@@ -249,32 +232,30 @@ impl PackageStore for EmbeddedStore {
     }
 
     async fn packages_visible_to(&self, caller: &AccountId) -> Result<Vec<Package>, StoreError> {
-        let db = Arc::clone(&self.db);
         let caller = caller.clone();
-        tokio::task::spawn_blocking(move || {
-            let txn = db.begin_read().map_err(backend)?;
+        self.read(move |txn| {
             let packages = txn.open_table(PACKAGES).map_err(backend)?;
             let mut visible = Vec::new();
             let (from, to) = prefix_range(caller.as_str());
             for entry in packages.range(from.as_str()..to.as_str()).map_err(backend)? {
                 let (key, json) = entry.map_err(backend)?;
-                let id = split_key(key.value()).and_then(|(_, id)| PackageId::new(id)).ok_or_else(|| corrupt("key"))?;
+                let id = split_key(key.value())
+                    .and_then(|(_, id)| PackageId::new(id))
+                    .ok_or_else(|| corrupt("package key"))?;
                 visible.push(decode(&caller, &id, json.value())?);
             }
-            // Shared with the caller, or with everyone; not the caller's own (already listed).
+            // Shared with the caller, or with everyone.
             let shares = txn.open_table(PACKAGE_SHARES).map_err(backend)?;
-            let mut shared: BTreeSet<(String, String)> = BTreeSet::new();
+            let mut entries = Vec::new();
             for user in [caller.as_str(), PackageUser::GLOBAL] {
                 let (from, to) = prefix_range(user);
                 for entry in shares.range(from.as_str()..to.as_str()).map_err(backend)? {
                     let (key, owner) = entry.map_err(backend)?;
                     let id = split_key(key.value()).map(|(_, id)| id).ok_or_else(|| corrupt("share key"))?;
-                    if owner.value() != caller.as_str() {
-                        shared.insert((owner.value().to_owned(), id.to_owned()));
-                    }
+                    entries.push((owner.value().to_owned(), id.to_owned()));
                 }
             }
-            for (owner, id) in shared {
+            for (owner, id) in shared_with(&caller, entries) {
                 let owner = AccountId::parse(&owner).ok_or_else(|| corrupt("share owner"))?;
                 let id = PackageId::new(&id).ok_or_else(|| corrupt("share ID"))?;
                 if let Some(json) = packages.get(package_key(&owner, &id).as_str()).map_err(backend)? {
@@ -287,7 +268,6 @@ impl PackageStore for EmbeddedStore {
             Ok(visible)
         })
         .await
-        .map_err(|e| StoreError::Backend(format!("embedded store task: {e}")))?
     }
 
     async fn delete_package(&self, owner: &AccountId, id: &PackageId) -> Result<Package, StoreError> {
@@ -295,8 +275,8 @@ impl PackageStore for EmbeddedStore {
         self.write(move |txn| {
             let package = read_package(txn, &owner, &id)?.ok_or(StoreError::NotFound)?;
             txn.open_table(PACKAGES).map_err(backend)?.remove(package_key(&owner, &id).as_str()).map_err(backend)?;
-            let name_key = format!("{owner}/{}", package.name.as_str());
-            txn.open_table(PACKAGE_NAMES).map_err(backend)?.remove(name_key.as_str()).map_err(backend)?;
+            let claim = name_key(&owner, &package.name);
+            txn.open_table(PACKAGE_NAMES).map_err(backend)?.remove(claim.as_str()).map_err(backend)?;
             write_shares(txn, &owner, &id, &package.users, &UserSet::default())?;
             Ok(package)
         })
