@@ -10,7 +10,6 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use integration_tests::{StoreKind, on_both_stores, store};
 use shared::common::AccountId;
 use shared::error::ApiError;
 use shared::opensearch::domain::{
@@ -20,6 +19,8 @@ use shared::opensearch::domain::{
 use shared::store::packages::Package;
 use shared::store::{Store, StoreError};
 use tokio::sync::Barrier;
+
+use crate::helpers::{StoreKind, on_both_stores, store};
 
 on_both_stores!(
     create_then_get_returns_the_package,

@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use integration_tests::{StoreKind, on_both_stores, store};
 use shared::common::AccountId;
 use shared::common::Tags;
 use shared::error::ApiError;
@@ -17,6 +16,8 @@ use shared::macie::domain::{
 use shared::store::macie::{EnableOutcome, MacieSession, Member, NOT_ENABLED, SessionToken};
 use shared::store::{Store, StoreError};
 use tokio::sync::Barrier;
+
+use crate::helpers::{StoreKind, on_both_stores, store};
 
 on_both_stores!(
     enable_creates_one_session_and_get_reads_it,

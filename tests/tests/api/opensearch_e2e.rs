@@ -29,12 +29,13 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use integration_tests::expect_error;
-use integration_tests::{RawResponse, StoreKind, TestServer};
 use shared::common::AccountId;
 use shared::opensearch::domain::{PackageId, ScopeOperation, UserSet};
 use shared::store::StoreError;
 use shared::store::packages::{Package, PackageStore};
+
+use crate::helpers::expect_error;
+use crate::helpers::{REGION, RawResponse, StoreKind, TestServer, on_both_stores};
 
 /// The tenant most tests act as, and others for tenancy checks.
 const ME: &str = "111111111111";
@@ -1008,7 +1009,7 @@ const CAUSE: &str = "secret-table-name-and-stack-trace";
 async fn failing_server(fail: fn() -> StoreError) -> (TestServer, Arc<FailingPackages>) {
     let store = Arc::new(FailingPackages { fail, calls: AtomicUsize::new(0) });
     let healthy = Arc::new(shared::store::embedded::EmbeddedStore::in_memory().expect("in-memory redb"));
-    let app = shared::App::from_stores(healthy.clone(), store.clone(), healthy, integration_tests::REGION);
+    let app = shared::App::from_stores(healthy.clone(), store.clone(), healthy, REGION);
     (TestServer::serve(app).await, store)
 }
 
@@ -1089,7 +1090,7 @@ async fn store_throttling_is_a_throttling_exception() {
     assert_eq!(store.calls.load(Ordering::SeqCst), 4);
 }
 
-integration_tests::on_both_stores!(
+on_both_stores!(
     lifecycle_create_describe_update_delete,
     minimal_package_has_vending_off_and_no_optional_members,
     package_names_are_unique_per_owner,

@@ -20,11 +20,12 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
-use integration_tests::{REGION, dynamo_store, dynamodb_endpoint};
 use shared::api::ApiRequest;
 use shared::common::AccountId;
 use shared::store::dynamodb::DynamoStore;
 use shared::{App, Operation, dispatch};
+
+use crate::helpers::{REGION, dynamo_store, dynamodb_endpoint};
 
 /// The simulated network round trip added to every DynamoDB call.
 const ROUND_TRIP: Duration = Duration::from_millis(150);

@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use integration_tests::{StoreKind, on_both_stores, store};
 use shared::common::AccountId;
 use shared::common::Tags;
 use shared::error::ApiError;
@@ -18,6 +17,8 @@ use shared::store::embedded::EmbeddedStore;
 use shared::store::{CreateOutcome, Scope, Store, StoreError, TOKEN_TTL_SECONDS, TokenRecord};
 use tokio::sync::Barrier;
 use tokio::task::JoinHandle;
+
+use crate::helpers::{StoreKind, on_both_stores, store};
 
 on_both_stores!(
     create_then_get_returns_the_scope,

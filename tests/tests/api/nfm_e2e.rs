@@ -21,11 +21,12 @@ use aws_sdk_networkflowmonitor::operation::get_scope::{GetScopeError, GetScopeOu
 use aws_sdk_networkflowmonitor::operation::list_scopes::ListScopesError;
 use aws_sdk_networkflowmonitor::operation::update_scope::UpdateScopeError;
 use aws_sdk_networkflowmonitor::types::{ScopeStatus, TargetId, TargetIdentifier, TargetResource, TargetType};
-use integration_tests::expect_error;
-use integration_tests::{RawResponse, StoreKind, TestServer};
 use shared::common::AccountId;
 use shared::nfm::domain::TargetChanges;
 use shared::store::{CreateOutcome, Scope, ScopeStore, StoreError, TokenRecord};
+
+use crate::helpers::expect_error;
+use crate::helpers::{REGION, RawResponse, StoreKind, TestServer, on_both_stores};
 
 /// The tenant most tests act as, and a second one for tenancy checks.
 const ME: &str = "111111111111";
@@ -1159,7 +1160,7 @@ const CAUSE: &str = "secret-table-name-and-stack-trace";
 async fn failing_server(fail: fn() -> StoreError) -> (TestServer, Arc<FailingStore>) {
     let store = Arc::new(FailingStore { fail, calls: AtomicUsize::new(0) });
     let healthy = Arc::new(shared::store::embedded::EmbeddedStore::in_memory().expect("in-memory redb"));
-    let app = shared::App::from_stores(store.clone(), healthy.clone(), healthy, integration_tests::REGION);
+    let app = shared::App::from_stores(store.clone(), healthy.clone(), healthy, REGION);
     (TestServer::serve(app).await, store)
 }
 
@@ -1236,7 +1237,7 @@ async fn store_failures_are_generic_internal_server_exceptions() {
     assert_eq!(store.calls.load(Ordering::SeqCst), before, "a refused request reached the store");
 }
 
-integration_tests::on_both_stores!(
+on_both_stores!(
     lifecycle_create_get_list_update_delete,
     tags_are_echoed_by_every_output,
     get_scope_targets_are_a_set,

@@ -1,4 +1,4 @@
-//! Test harness: stores on both adapters, the local server in-process, SDK clients per tenant,
+//! The test harness: stores on both adapters, the local server in-process, SDK clients per tenant,
 //! and a raw HTTP client for what the SDKs cannot send.
 
 use std::net::SocketAddr;
@@ -151,14 +151,13 @@ impl RawResponse {
 }
 
 /// Defines each listed `async fn name(kind: StoreKind)` as two tests, one per store adapter.
-#[macro_export]
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod embedded {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    super::$name($crate::StoreKind::Embedded).await
+                    super::$name(crate::helpers::StoreKind::Embedded).await
                 }
             )*
         }
@@ -166,17 +165,17 @@ macro_rules! on_both_stores {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    super::$name($crate::StoreKind::DynamoDb).await
+                    super::$name(crate::helpers::StoreKind::DynamoDb).await
                 }
             )*
         }
     };
 }
+pub(crate) use on_both_stores;
 
 /// Expects `$result` (an SDK call's result) to be the modeled error `$enum::$variant` with HTTP
 /// `$status`; checks that `meta().code()` is the shape name and that the error carries a message,
 /// and yields that message.
-#[macro_export]
 macro_rules! expect_error {
     ($result:expr, $enum:ident :: $variant:ident, $status:expr) => {{
         let err = match $result {
@@ -196,3 +195,4 @@ macro_rules! expect_error {
         message
     }};
 }
+pub(crate) use expect_error;

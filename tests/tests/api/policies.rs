@@ -13,12 +13,13 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationIn
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use integration_tests::{REGION, dynamo_store, dynamodb_endpoint};
 use shared::api::ApiRequest;
 use shared::common::AccountId;
 use shared::routes::PathParams;
 use shared::store::dynamodb::DynamoStore;
 use shared::{App, Operation, dispatch};
+
+use crate::helpers::{REGION, dynamo_store, dynamodb_endpoint};
 
 /// Records the IAM action of every DynamoDB call made through its client.
 #[derive(Debug, Clone, Default)]

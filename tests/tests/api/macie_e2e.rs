@@ -34,10 +34,11 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
-use integration_tests::expect_error;
-use integration_tests::{REGION, RawResponse, StoreKind, TestServer, dynamo_store, dynamodb_endpoint, on_both_stores};
 use shared::App;
 use shared::store::dynamodb::DynamoStore;
+
+use crate::helpers::expect_error;
+use crate::helpers::{REGION, RawResponse, StoreKind, TestServer, dynamo_store, dynamodb_endpoint, on_both_stores};
 
 on_both_stores!(
     session_enable_get_and_update,
