@@ -150,6 +150,22 @@ impl RawResponse {
     }
 }
 
+/// Expects `resp` to be the error `error_type` with HTTP `status`, as every service sends one: the
+/// `X-Amzn-ErrorType` header, a non-empty `x-amzn-RequestId`, `content-type: application/json`
+/// and a JSON body whose `message` is not empty. Yields that message, for the caller to check what
+/// it names.
+#[track_caller]
+pub fn assert_raw_error(resp: &RawResponse, status: u16, error_type: &str) -> String {
+    assert_eq!(resp.status, status, "{resp:?}");
+    assert_eq!(resp.header("x-amzn-errortype"), Some(error_type), "{resp:?}");
+    assert!(resp.header("x-amzn-requestid").is_some_and(|v| !v.is_empty()), "no request id: {resp:?}");
+    assert_eq!(resp.header("content-type"), Some("application/json"), "{resp:?}");
+    let body: serde_json::Value = serde_json::from_str(&resp.body).unwrap_or_else(|e| panic!("{e}: {resp:?}"));
+    let message = body["message"].as_str().unwrap_or_else(|| panic!("no message: {resp:?}"));
+    assert!(!message.is_empty(), "an empty message: {resp:?}");
+    message.to_owned()
+}
+
 /// Defines each listed `async fn name(kind: StoreKind)` as two tests, one per store adapter.
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {

@@ -38,7 +38,9 @@ use shared::App;
 use shared::store::dynamodb::DynamoStore;
 
 use crate::helpers::expect_error;
-use crate::helpers::{REGION, RawResponse, StoreKind, TestServer, dynamo_store, dynamodb_endpoint, on_both_stores};
+use crate::helpers::{
+    REGION, RawResponse, StoreKind, TestServer, assert_raw_error, dynamo_store, dynamodb_endpoint, on_both_stores,
+};
 
 on_both_stores!(
     session_enable_get_and_update,
@@ -147,13 +149,6 @@ async fn batch(client: &Client, entries: Vec<AutomatedDiscoveryAccountUpdate>) -
             (e.account_id().expect("accountId").to_owned(), e.error_code().expect("errorCode").as_str().to_owned())
         })
         .collect()
-}
-
-fn assert_raw_error(resp: &RawResponse, status: u16, error_type: &str) -> String {
-    assert_eq!(resp.status, status, "{resp:?}");
-    assert_eq!(resp.header("x-amzn-errortype"), Some(error_type), "{resp:?}");
-    let body: serde_json::Value = serde_json::from_str(&resp.body).unwrap_or_else(|e| panic!("{e}: {resp:?}"));
-    body["message"].as_str().unwrap_or_else(|| panic!("no message: {resp:?}")).to_owned()
 }
 
 fn raw_json(resp: &RawResponse) -> serde_json::Value {

@@ -26,7 +26,7 @@ use shared::nfm::domain::TargetChanges;
 use shared::store::{CreateOutcome, Scope, ScopeStore, StoreError, TokenRecord};
 
 use crate::helpers::expect_error;
-use crate::helpers::{REGION, RawResponse, StoreKind, TestServer, on_both_stores};
+use crate::helpers::{REGION, StoreKind, TestServer, assert_raw_error, on_both_stores};
 
 /// The tenant most tests act as, and a second one for tenancy checks.
 const ME: &str = "111111111111";
@@ -103,17 +103,6 @@ async fn listed(client: &Client) -> Vec<String> {
     let out = client.list_scopes().send().await.expect("ListScopes");
     assert_eq!(out.next_token(), None, "one page holds an account's scopes");
     out.scopes().iter().map(|s| s.scope_id().to_owned()).collect()
-}
-
-fn assert_raw_error(resp: &RawResponse, status: u16, error_type: &str) -> String {
-    assert_eq!(resp.status, status, "{resp:?}");
-    assert_eq!(resp.header("x-amzn-errortype"), Some(error_type), "{resp:?}");
-    assert!(resp.header("x-amzn-requestid").is_some_and(|v| !v.is_empty()), "no request id: {resp:?}");
-    assert_eq!(resp.header("content-type"), Some("application/json"), "{resp:?}");
-    let body: serde_json::Value = serde_json::from_str(&resp.body).unwrap_or_else(|e| panic!("{e}: {resp:?}"));
-    let message = body["message"].as_str().unwrap_or_else(|| panic!("no message: {resp:?}"));
-    assert!(!message.is_empty());
-    message.to_owned()
 }
 
 fn raw_target(account: &str, region: &str) -> serde_json::Value {

@@ -35,7 +35,7 @@ use shared::store::StoreError;
 use shared::store::packages::{Package, PackageStore};
 
 use crate::helpers::expect_error;
-use crate::helpers::{REGION, RawResponse, StoreKind, TestServer, on_both_stores};
+use crate::helpers::{REGION, StoreKind, TestServer, assert_raw_error, on_both_stores};
 
 /// The tenant most tests act as, and others for tenancy checks.
 const ME: &str = "111111111111";
@@ -137,15 +137,6 @@ fn assert_package_id(id: &str) {
     let hex = id.strip_prefix("pkg-").unwrap_or_else(|| panic!("'{id}' does not start with pkg-"));
     assert_eq!(hex.len(), 20, "'{id}' should have 20 hex digits");
     assert!(hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')), "'{id}' is not lowercase hex");
-}
-
-fn assert_raw_error(resp: &RawResponse, status: u16, error_type: &str) -> String {
-    assert_eq!(resp.status, status, "{resp:?}");
-    assert_eq!(resp.header("x-amzn-errortype"), Some(error_type), "{resp:?}");
-    assert!(resp.header("x-amzn-requestid").is_some_and(|v| !v.is_empty()), "no request id: {resp:?}");
-    assert_eq!(resp.header("content-type"), Some("application/json"), "{resp:?}");
-    let body: serde_json::Value = serde_json::from_str(&resp.body).unwrap_or_else(|e| panic!("{e}: {resp:?}"));
-    body["message"].as_str().unwrap_or_else(|| panic!("no message: {resp:?}")).to_owned()
 }
 
 const CREATE: &str = "/2021-01-01/packages";
