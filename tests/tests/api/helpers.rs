@@ -3,8 +3,10 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use shared::App;
+use shared::common::AccountId;
 use shared::identity::IdentityMode;
 use shared::store::Store;
 use shared::store::dynamodb::{DynamoStore, dynamodb_client};
@@ -42,6 +44,16 @@ pub async fn store(kind: StoreKind) -> Arc<dyn Store> {
         StoreKind::Embedded => Arc::new(EmbeddedStore::in_memory().expect("in-memory redb")),
         StoreKind::DynamoDb => Arc::new(dynamo_store().await),
     }
+}
+
+/// The account `id`, a valid 12-digit account ID.
+pub fn account(id: &str) -> AccountId {
+    AccountId::parse(id).expect("a 12-digit account ID")
+}
+
+/// Now, in whole seconds since the Unix epoch.
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs() as i64
 }
 
 /// The local server, serving on an ephemeral loopback port for the life of the test runtime.

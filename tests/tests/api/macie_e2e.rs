@@ -6,7 +6,7 @@
 //! `TestServer::raw`, which acts as account 123456789012.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
 use aws_sdk_macie2::Client;
@@ -39,7 +39,7 @@ use shared::store::dynamodb::DynamoStore;
 
 use crate::helpers::expect_error;
 use crate::helpers::{
-    REGION, RawResponse, StoreKind, TestServer, assert_raw_error, dynamo_store, dynamodb_endpoint, on_both_stores,
+    REGION, RawResponse, StoreKind, TestServer, assert_raw_error, dynamo_store, dynamodb_endpoint, now, on_both_stores,
 };
 
 on_both_stores!(
@@ -156,17 +156,13 @@ fn raw_json(resp: &RawResponse) -> serde_json::Value {
     serde_json::from_str(&resp.body).unwrap_or_else(|e| panic!("{e}: {resp:?}"))
 }
 
-fn seconds_now() -> i64 {
-    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).expect("clock after 1970").as_secs() as i64
-}
-
 // ---------------------------------------------------------------------------------------------
 // Sessions
 
 async fn session_enable_get_and_update(kind: StoreKind) {
     let server = TestServer::on(kind).await;
     let client = server.macie(ME);
-    let before = seconds_now();
+    let before = now();
     let out = client.enable_macie().send().await.expect("EnableMacie");
     let _ = out;
     let got = client.get_macie_session().send().await.expect("GetMacieSession");
@@ -178,7 +174,7 @@ async fn session_enable_get_and_update(kind: StoreKind) {
     );
     // ISO-8601 strings on the wire, parsed by the SDK into DateTimes.
     let created = got.created_at().expect("createdAt").secs();
-    assert!((before - 1..=seconds_now() + 1).contains(&created), "createdAt {created} is not now");
+    assert!((before - 1..=now() + 1).contains(&created), "createdAt {created} is not now");
     assert_eq!(got.updated_at(), got.created_at());
 
     // The SDK sends a fresh token each time: a second EnableMacie conflicts.
@@ -328,7 +324,7 @@ async fn create_member_validates_and_associates_at_once(kind: StoreKind) {
     let client = server.macie(ME);
     enable(&client).await;
     let m = member(1);
-    let before = seconds_now();
+    let before = now();
     let arn = client
         .create_member()
         .account(detail(&m, "owner@example.com"))
@@ -348,7 +344,7 @@ async fn create_member_validates_and_associates_at_once(kind: StoreKind) {
     assert_eq!(got.relationship_status(), Some(&RelationshipStatus::Enabled));
     assert_eq!(got.tags(), Some(&HashMap::from([("team".to_owned(), "blue".to_owned())])));
     let invited = got.invited_at().expect("invitedAt").secs();
-    assert!((before - 1..=seconds_now() + 1).contains(&invited));
+    assert!((before - 1..=now() + 1).contains(&invited));
     assert_eq!(got.updated_at(), got.invited_at());
 
     let untagged = member(2);

@@ -10,7 +10,6 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use aws_sdk_opensearch::Client;
@@ -35,7 +34,7 @@ use shared::store::StoreError;
 use shared::store::packages::{Package, PackageStore};
 
 use crate::helpers::expect_error;
-use crate::helpers::{REGION, StoreKind, TestServer, assert_raw_error, on_both_stores};
+use crate::helpers::{REGION, StoreKind, TestServer, assert_raw_error, now, on_both_stores};
 
 /// The tenant most tests act as, and others for tenancy checks.
 const ME: &str = "111111111111";
@@ -52,10 +51,6 @@ macro_rules! expect_validation {
         assert!(message.starts_with($member), "the message should name {}: {message}", $member);
         message
     }};
-}
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs() as i64
 }
 
 fn source() -> PackageSource {
