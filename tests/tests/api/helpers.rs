@@ -5,6 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use shared::App;
 use shared::common::AccountId;
 use shared::identity::IdentityMode;
@@ -36,6 +39,46 @@ pub async fn dynamo_store() -> DynamoStore {
     let store = DynamoStore::new(client, format!("test-{}", uuid::Uuid::new_v4()));
     store.create_table().await.unwrap_or_else(|e| panic!("creating a table on DynamoDB Local: {e}"));
     store
+}
+
+/// A second view of `table` (made by [`dynamo_store`]) through a DynamoDB Local client that
+/// `customize` finishes configuring: an interceptor, a slower network.
+pub fn dynamo_store_on(
+    table: &str,
+    customize: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+) -> DynamoStore {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new(REGION))
+        .endpoint_url(dynamodb_endpoint())
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "test"));
+    DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(customize(config).build()), table.to_owned())
+}
+
+/// The mark [`mark_update_item`] leaves in a call's config bag.
+#[derive(Debug, Clone)]
+struct Marked;
+
+impl Storable for Marked {
+    type Storer = StoreReplace<Self>;
+}
+
+/// For a DynamoDB interceptor: marks this call if it is an UpdateItem that `pick` picks. The input
+/// is readable only in `read_before_serialization`; the later hooks ask [`is_marked`]. (One
+/// marking interceptor a client.)
+pub fn mark_update_item(
+    context: &BeforeSerializationInterceptorContextRef<'_>,
+    cfg: &mut ConfigBag,
+    pick: impl FnOnce(&UpdateItemInput) -> bool,
+) {
+    if context.input().downcast_ref::<UpdateItemInput>().is_some_and(pick) {
+        cfg.interceptor_state().store_put(Marked);
+    }
+}
+
+/// Whether [`mark_update_item`] marked this call.
+pub fn is_marked(cfg: &ConfigBag) -> bool {
+    cfg.load::<Marked>().is_some()
 }
 
 /// A fresh store of the given kind (the embedded one in memory).

@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
 use aws_sdk_macie2::Client;
 use aws_sdk_macie2::error::ProvideErrorMetadata;
 use aws_sdk_macie2::operation::batch_update_automated_discovery_accounts::BatchUpdateAutomatedDiscoveryAccountsError;
@@ -33,13 +32,13 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
-use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use aws_smithy_types::config_bag::ConfigBag;
 use shared::App;
-use shared::store::dynamodb::DynamoStore;
 
 use crate::helpers::expect_error;
 use crate::helpers::{
-    REGION, RawResponse, StoreKind, TestServer, assert_raw_error, dynamo_store, dynamodb_endpoint, now, on_both_stores,
+    REGION, RawResponse, StoreKind, TestServer, assert_raw_error, dynamo_store, dynamo_store_on, is_marked,
+    mark_update_item, now, on_both_stores,
 };
 
 on_both_stores!(
@@ -820,13 +819,6 @@ struct FailUpdatesOf {
     error_type: &'static str,
 }
 
-#[derive(Debug, Clone)]
-struct FailThisCall;
-
-impl Storable for FailThisCall {
-    type Storer = StoreReplace<Self>;
-}
-
 impl Intercept for FailUpdatesOf {
     fn name(&self) -> &'static str {
         "FailUpdatesOf"
@@ -838,12 +830,9 @@ impl Intercept for FailUpdatesOf {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Some(update) = context.input().downcast_ref::<UpdateItemInput>() {
-            let sk = update.key().and_then(|k| k.get("sk")).and_then(|v| v.as_s().ok());
-            if sk == Some(&self.sk) {
-                cfg.interceptor_state().store_put(FailThisCall);
-            }
-        }
+        mark_update_item(context, cfg, |update| {
+            update.key().and_then(|k| k.get("sk")).and_then(|v| v.as_s().ok()) == Some(&self.sk)
+        });
         Ok(())
     }
 
@@ -853,7 +842,7 @@ impl Intercept for FailUpdatesOf {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if cfg.load::<FailThisCall>().is_some() {
+        if is_marked(cfg) {
             let body = serde_json::json!({
                 "__type": format!("com.amazonaws.dynamodb.v20120810#{}", self.error_type),
                 "message": "injected by the test",
@@ -886,14 +875,7 @@ async fn a_store_failure_on_one_entry_fails_the_batch_on_dynamodb() {
     ];
     for (error_type, status, shape) in cases {
         let interceptor = FailUpdatesOf { sk: format!("MEMBER#{}", members[57]), error_type };
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-            .region(aws_sdk_dynamodb::config::Region::new(REGION))
-            .endpoint_url(dynamodb_endpoint())
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "test"))
-            .interceptor(interceptor)
-            .build();
-        let failing = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table.clone());
+        let failing = dynamo_store_on(&table, |c| c.interceptor(interceptor));
         let server = TestServer::serve(App::new(std::sync::Arc::new(failing), REGION)).await;
         let accounts: Vec<serde_json::Value> =
             members.iter().map(|m| serde_json::json!({"accountId": m, "status": "ENABLED"})).collect();
