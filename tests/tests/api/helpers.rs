@@ -18,6 +18,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const REGION: &str = "us-east-1";
 
+/// The account of requests without a 12-digit access key, so of every [`TestServer::raw`]
+/// request (contract C).
+pub const LOCAL_DEFAULT: &str = "123456789012";
+
 /// The two store adapters; every conformance and end-to-end test runs on both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreKind {
@@ -81,10 +85,15 @@ pub fn is_marked(cfg: &ConfigBag) -> bool {
     cfg.load::<Marked>().is_some()
 }
 
+/// A fresh embedded store, in memory.
+pub fn embedded_store() -> Arc<EmbeddedStore> {
+    Arc::new(EmbeddedStore::in_memory().expect("in-memory redb"))
+}
+
 /// A fresh store of the given kind (the embedded one in memory).
 pub async fn store(kind: StoreKind) -> Arc<dyn Store> {
     match kind {
-        StoreKind::Embedded => Arc::new(EmbeddedStore::in_memory().expect("in-memory redb")),
+        StoreKind::Embedded => embedded_store(),
         StoreKind::DynamoDb => Arc::new(dynamo_store().await),
     }
 }

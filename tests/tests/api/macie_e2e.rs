@@ -35,10 +35,9 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
 use shared::App;
 
-use crate::helpers::expect_error;
 use crate::helpers::{
-    REGION, RawResponse, StoreKind, TestServer, assert_raw_error, dynamo_store, dynamo_store_on, is_marked,
-    mark_update_item, now, on_both_stores,
+    LOCAL_DEFAULT, REGION, RawResponse, StoreKind, TestServer, assert_raw_error, dynamo_store, dynamo_store_on,
+    expect_error, is_marked, mark_update_item, now, on_both_stores,
 };
 
 on_both_stores!(
@@ -63,8 +62,6 @@ on_both_stores!(
 const ME: &str = "111111111111";
 const OTHER: &str = "222222222222";
 const STRANGER: &str = "999999999999";
-/// The account of `raw` requests (contract C).
-const LOCAL_DEFAULT: &str = "123456789012";
 const NOT_ENABLED: &str = "Macie is not enabled.";
 
 /// Member account number `i`.

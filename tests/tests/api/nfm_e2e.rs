@@ -25,14 +25,13 @@ use shared::common::AccountId;
 use shared::nfm::domain::TargetChanges;
 use shared::store::{CreateOutcome, Scope, ScopeStore, StoreError, TokenRecord};
 
-use crate::helpers::expect_error;
-use crate::helpers::{REGION, StoreKind, TestServer, assert_raw_error, on_both_stores};
+use crate::helpers::{
+    LOCAL_DEFAULT, REGION, StoreKind, TestServer, assert_raw_error, embedded_store, expect_error, on_both_stores,
+};
 
 /// The tenant most tests act as, and a second one for tenancy checks.
 const ME: &str = "111111111111";
 const OTHER: &str = "222222222222";
-/// The account of requests without a 12-digit access key (all `raw` requests), contract C.
-const LOCAL_DEFAULT: &str = "123456789012";
 
 const TOKEN: &str = "0f1e2d3c-4b5a-4697-a8b9-cadbecfd0e1f";
 /// Shaped like the Rust SDK's own tokens: version nibble 4, arbitrary variant nibble.
@@ -1148,7 +1147,7 @@ const CAUSE: &str = "secret-table-name-and-stack-trace";
 
 async fn failing_server(fail: fn() -> StoreError) -> (TestServer, Arc<FailingStore>) {
     let store = Arc::new(FailingStore { fail, calls: AtomicUsize::new(0) });
-    let healthy = Arc::new(shared::store::embedded::EmbeddedStore::in_memory().expect("in-memory redb"));
+    let healthy = embedded_store();
     let app = shared::App::from_stores(store.clone(), healthy.clone(), healthy, REGION);
     (TestServer::serve(app).await, store)
 }

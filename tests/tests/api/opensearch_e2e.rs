@@ -33,15 +33,14 @@ use shared::opensearch::domain::{PackageId, ScopeOperation, UserSet};
 use shared::store::StoreError;
 use shared::store::packages::{Package, PackageStore};
 
-use crate::helpers::expect_error;
-use crate::helpers::{REGION, StoreKind, TestServer, assert_raw_error, now, on_both_stores};
+use crate::helpers::{
+    LOCAL_DEFAULT, REGION, StoreKind, TestServer, assert_raw_error, embedded_store, expect_error, now, on_both_stores,
+};
 
 /// The tenant most tests act as, and others for tenancy checks.
 const ME: &str = "111111111111";
 const OTHER: &str = "222222222222";
 const THIRD: &str = "333333333333";
-/// The account of requests without a 12-digit access key (all `raw` requests), contract C.
-const LOCAL_DEFAULT: &str = "123456789012";
 const UNKNOWN_ID: &str = "pkg-0123456789abcdef0123";
 
 /// Expects a `ValidationException` 400 whose message starts with `$member`.
@@ -994,7 +993,7 @@ const CAUSE: &str = "secret-table-name-and-stack-trace";
 
 async fn failing_server(fail: fn() -> StoreError) -> (TestServer, Arc<FailingPackages>) {
     let store = Arc::new(FailingPackages { fail, calls: AtomicUsize::new(0) });
-    let healthy = Arc::new(shared::store::embedded::EmbeddedStore::in_memory().expect("in-memory redb"));
+    let healthy = embedded_store();
     let app = shared::App::from_stores(healthy.clone(), store.clone(), healthy, REGION);
     (TestServer::serve(app).await, store)
 }
