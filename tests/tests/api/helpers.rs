@@ -1,5 +1,7 @@
-//! The test harness: stores on both adapters, the local server in-process, SDK clients per tenant,
-//! and a raw HTTP client for what the SDKs cannot send.
+//! What the suites share: stores on both adapters (and DynamoDB Local clients with a test's
+//! interceptor), the local server in-process with SDK clients per tenant and a raw HTTP client for
+//! what the SDKs cannot send, the checks of an error on the wire (`assert_raw_error`) and through
+//! an SDK (`expect_error!`), and `on_both_stores!`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,6 +47,19 @@ pub async fn dynamo_store() -> DynamoStore {
     store
 }
 
+/// A fresh embedded store, in memory.
+pub fn embedded_store() -> Arc<EmbeddedStore> {
+    Arc::new(EmbeddedStore::in_memory().expect("in-memory redb"))
+}
+
+/// A fresh store of the given kind (the embedded one in memory).
+pub async fn store(kind: StoreKind) -> Arc<dyn Store> {
+    match kind {
+        StoreKind::Embedded => embedded_store(),
+        StoreKind::DynamoDb => Arc::new(dynamo_store().await),
+    }
+}
+
 /// A second view of `table` (made by [`dynamo_store`]) through a DynamoDB Local client that
 /// `customize` finishes configuring: an interceptor, a slower network.
 pub fn dynamo_store_on(
@@ -83,19 +98,6 @@ pub fn mark_update_item(
 /// Whether [`mark_update_item`] marked this call.
 pub fn is_marked(cfg: &ConfigBag) -> bool {
     cfg.load::<Marked>().is_some()
-}
-
-/// A fresh embedded store, in memory.
-pub fn embedded_store() -> Arc<EmbeddedStore> {
-    Arc::new(EmbeddedStore::in_memory().expect("in-memory redb"))
-}
-
-/// A fresh store of the given kind (the embedded one in memory).
-pub async fn store(kind: StoreKind) -> Arc<dyn Store> {
-    match kind {
-        StoreKind::Embedded => embedded_store(),
-        StoreKind::DynamoDb => Arc::new(dynamo_store().await),
-    }
 }
 
 /// The account `id`, a valid 12-digit account ID.
