@@ -19,5 +19,5 @@ python scripts/bench_lambda.py "http://127.0.0.1:$port" .aws-sam/build/GetScopeF
 
 # Macie batch wall time: 1 vs 100 entries on DynamoDB Local, and behind a simulated round trip.
 DYNAMODB_ENDPOINT="http://127.0.0.1:$port" cargo test --locked -p integration-tests \
-  --test macie_e2e --test batch_concurrency -- --nocapture --test-threads 1 measure_batch a_full_batch 2>&1 |
+  --test api -- --nocapture --test-threads 1 macie_e2e::measure_batch batch_concurrency::a_full_batch 2>&1 |
   grep -oE 'BatchUpdateAutomatedDiscoveryAccounts .*|test result.*'

@@ -7,9 +7,7 @@ use std::collections::BTreeSet;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use integration_tests::{StoreKind, on_both_stores, store};
 use shared::common::AccountId;
 use shared::common::Tags;
 use shared::error::ApiError;
@@ -18,6 +16,8 @@ use shared::store::embedded::EmbeddedStore;
 use shared::store::{CreateOutcome, Scope, Store, StoreError, TOKEN_TTL_SECONDS, TokenRecord};
 use tokio::sync::Barrier;
 use tokio::task::JoinHandle;
+
+use crate::helpers::{StoreKind, account, now, on_both_stores, store};
 
 on_both_stores!(
     create_then_get_returns_the_scope,
@@ -52,14 +52,6 @@ const ACCOUNT_C: &str = "333333333333";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-fn account(id: &str) -> AccountId {
-    AccountId::parse(id).expect("a 12-digit account ID")
-}
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs() as i64
-}
 
 /// The key of target number `i`: a distinct member account in us-east-1.
 fn key(i: usize) -> String {

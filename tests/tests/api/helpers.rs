@@ -1,10 +1,17 @@
-//! Test harness: stores on both adapters, the local server in-process, SDK clients per tenant,
-//! and a raw HTTP client for what the SDKs cannot send.
+//! What the suites share: stores on both adapters (and DynamoDB Local clients with a test's
+//! interceptor), the local server in-process with SDK clients per tenant and a raw HTTP client for
+//! what the SDKs cannot send, the checks of an error on the wire (`assert_raw_error`) and through
+//! an SDK (`expect_error!`), and `on_both_stores!`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
+use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use shared::App;
+use shared::common::AccountId;
 use shared::identity::IdentityMode;
 use shared::store::Store;
 use shared::store::dynamodb::{DynamoStore, dynamodb_client};
@@ -12,6 +19,10 @@ use shared::store::embedded::EmbeddedStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const REGION: &str = "us-east-1";
+
+/// The account of requests without a 12-digit access key, so of every [`TestServer::raw`]
+/// request (contract C).
+pub const LOCAL_DEFAULT: &str = "123456789012";
 
 /// The two store adapters; every conformance and end-to-end test runs on both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,12 +47,67 @@ pub async fn dynamo_store() -> DynamoStore {
     store
 }
 
+/// A fresh embedded store, in memory.
+pub fn embedded_store() -> Arc<EmbeddedStore> {
+    Arc::new(EmbeddedStore::in_memory().expect("in-memory redb"))
+}
+
 /// A fresh store of the given kind (the embedded one in memory).
 pub async fn store(kind: StoreKind) -> Arc<dyn Store> {
     match kind {
-        StoreKind::Embedded => Arc::new(EmbeddedStore::in_memory().expect("in-memory redb")),
+        StoreKind::Embedded => embedded_store(),
         StoreKind::DynamoDb => Arc::new(dynamo_store().await),
     }
+}
+
+/// A second view of `table` (made by [`dynamo_store`]) through a DynamoDB Local client that
+/// `customize` finishes configuring: an interceptor, a slower network.
+pub fn dynamo_store_on(
+    table: &str,
+    customize: impl FnOnce(aws_sdk_dynamodb::config::Builder) -> aws_sdk_dynamodb::config::Builder,
+) -> DynamoStore {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new(REGION))
+        .endpoint_url(dynamodb_endpoint())
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "test"));
+    DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(customize(config).build()), table.to_owned())
+}
+
+/// The mark [`mark_update_item`] leaves in a call's config bag.
+#[derive(Debug, Clone)]
+struct Marked;
+
+impl Storable for Marked {
+    type Storer = StoreReplace<Self>;
+}
+
+/// For a DynamoDB interceptor: marks this call if it is an UpdateItem that `pick` picks. The input
+/// is readable only in `read_before_serialization`; the later hooks ask [`is_marked`]. (One
+/// marking interceptor a client.)
+pub fn mark_update_item(
+    context: &BeforeSerializationInterceptorContextRef<'_>,
+    cfg: &mut ConfigBag,
+    pick: impl FnOnce(&UpdateItemInput) -> bool,
+) {
+    if context.input().downcast_ref::<UpdateItemInput>().is_some_and(pick) {
+        cfg.interceptor_state().store_put(Marked);
+    }
+}
+
+/// Whether [`mark_update_item`] marked this call.
+pub fn is_marked(cfg: &ConfigBag) -> bool {
+    cfg.load::<Marked>().is_some()
+}
+
+/// The account `id`, a valid 12-digit account ID.
+pub fn account(id: &str) -> AccountId {
+    AccountId::parse(id).expect("a 12-digit account ID")
+}
+
+/// Now, in whole seconds since the Unix epoch.
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs() as i64
 }
 
 /// The local server, serving on an ephemeral loopback port for the life of the test runtime.
@@ -150,15 +216,30 @@ impl RawResponse {
     }
 }
 
+/// Expects `resp` to be the error `error_type` with HTTP `status`, as every service sends one: the
+/// `X-Amzn-ErrorType` header, a non-empty `x-amzn-RequestId`, `content-type: application/json`
+/// and a JSON body whose `message` is not empty. Yields that message, for the caller to check what
+/// it names.
+#[track_caller]
+pub fn assert_raw_error(resp: &RawResponse, status: u16, error_type: &str) -> String {
+    assert_eq!(resp.status, status, "{resp:?}");
+    assert_eq!(resp.header("x-amzn-errortype"), Some(error_type), "{resp:?}");
+    assert!(resp.header("x-amzn-requestid").is_some_and(|v| !v.is_empty()), "no request id: {resp:?}");
+    assert_eq!(resp.header("content-type"), Some("application/json"), "{resp:?}");
+    let body: serde_json::Value = serde_json::from_str(&resp.body).unwrap_or_else(|e| panic!("{e}: {resp:?}"));
+    let message = body["message"].as_str().unwrap_or_else(|| panic!("no message: {resp:?}"));
+    assert!(!message.is_empty(), "an empty message: {resp:?}");
+    message.to_owned()
+}
+
 /// Defines each listed `async fn name(kind: StoreKind)` as two tests, one per store adapter.
-#[macro_export]
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod embedded {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    super::$name($crate::StoreKind::Embedded).await
+                    super::$name(crate::helpers::StoreKind::Embedded).await
                 }
             )*
         }
@@ -166,17 +247,17 @@ macro_rules! on_both_stores {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    super::$name($crate::StoreKind::DynamoDb).await
+                    super::$name(crate::helpers::StoreKind::DynamoDb).await
                 }
             )*
         }
     };
 }
+pub(crate) use on_both_stores;
 
 /// Expects `$result` (an SDK call's result) to be the modeled error `$enum::$variant` with HTTP
 /// `$status`; checks that `meta().code()` is the shape name and that the error carries a message,
 /// and yields that message.
-#[macro_export]
 macro_rules! expect_error {
     ($result:expr, $enum:ident :: $variant:ident, $status:expr) => {{
         let err = match $result {
@@ -196,3 +277,4 @@ macro_rules! expect_error {
         message
     }};
 }
+pub(crate) use expect_error;

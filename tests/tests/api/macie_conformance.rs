@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use integration_tests::{StoreKind, on_both_stores, store};
 use shared::common::AccountId;
 use shared::common::Tags;
 use shared::error::ApiError;
@@ -17,6 +16,8 @@ use shared::macie::domain::{
 use shared::store::macie::{EnableOutcome, MacieSession, Member, NOT_ENABLED, SessionToken};
 use shared::store::{Store, StoreError};
 use tokio::sync::Barrier;
+
+use crate::helpers::{StoreKind, account, on_both_stores, store};
 
 on_both_stores!(
     enable_creates_one_session_and_get_reads_it,
@@ -47,10 +48,6 @@ const STRANGER: &str = "999999999999";
 /// A random number (the tests crate has uuid, not a random number crate).
 fn random() -> u64 {
     uuid::Uuid::new_v4().as_u64_pair().0
-}
-
-fn account(id: &str) -> AccountId {
-    AccountId::parse(id).expect("a 12-digit account ID")
 }
 
 /// Member account number `i`.

@@ -8,10 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use integration_tests::{StoreKind, on_both_stores, store};
-use shared::common::AccountId;
 use shared::error::ApiError;
 use shared::opensearch::domain::{
     EncryptionOptions, EngineVersion, PackageConfiguration, PackageId, PackageName, PackageSource, PackageType,
@@ -20,6 +17,8 @@ use shared::opensearch::domain::{
 use shared::store::packages::Package;
 use shared::store::{Store, StoreError};
 use tokio::sync::Barrier;
+
+use crate::helpers::{StoreKind, account, now, on_both_stores, store};
 
 on_both_stores!(
     create_then_get_returns_the_package,
@@ -47,14 +46,6 @@ const TASKS: usize = 20;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-fn account(id: &str) -> AccountId {
-    AccountId::parse(id).expect("a 12-digit account ID")
-}
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs() as i64
-}
 
 fn users<S: AsRef<str>>(items: &[S]) -> UserSet {
     UserSet::from_stored(items.iter().map(AsRef::as_ref)).expect("valid users")

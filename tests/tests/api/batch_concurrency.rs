@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
@@ -19,12 +18,12 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
-use integration_tests::{REGION, dynamo_store, dynamodb_endpoint};
+use aws_smithy_types::config_bag::ConfigBag;
 use shared::api::ApiRequest;
 use shared::common::AccountId;
-use shared::store::dynamodb::DynamoStore;
 use shared::{App, Operation, dispatch};
+
+use crate::helpers::{REGION, dynamo_store, dynamo_store_on, is_marked, mark_update_item};
 
 /// The simulated network round trip added to every DynamoDB call.
 const ROUND_TRIP: Duration = Duration::from_millis(150);
@@ -59,13 +58,6 @@ struct InFlight {
     peak: Arc<AtomicUsize>,
 }
 
-#[derive(Debug, Clone)]
-struct Counted;
-
-impl Storable for Counted {
-    type Storer = StoreReplace<Self>;
-}
-
 impl Intercept for InFlight {
     fn name(&self) -> &'static str {
         "InFlight"
@@ -77,9 +69,7 @@ impl Intercept for InFlight {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if context.input().downcast_ref::<UpdateItemInput>().is_some() {
-            cfg.interceptor_state().store_put(Counted);
-        }
+        mark_update_item(context, cfg, |_| true);
         Ok(())
     }
 
@@ -89,7 +79,7 @@ impl Intercept for InFlight {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if cfg.load::<Counted>().is_some() {
+        if is_marked(cfg) {
             let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
             self.peak.fetch_max(now, Ordering::SeqCst);
         }
@@ -102,7 +92,7 @@ impl Intercept for InFlight {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if cfg.load::<Counted>().is_some() {
+        if is_marked(cfg) {
             self.now.fetch_sub(1, Ordering::SeqCst);
         }
         Ok(())
@@ -143,15 +133,8 @@ async fn a_full_batch_has_all_its_writes_in_flight_at_once() {
     let in_flight = InFlight::default();
     // DynamoDB Local speaks plain HTTP on loopback.
     let network = aws_smithy_http_client::Builder::new().build_http();
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(aws_sdk_dynamodb::config::Region::new(REGION))
-        .endpoint_url(dynamodb_endpoint())
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "test"))
-        .http_client(SlowNetwork(network))
-        .interceptor(in_flight.clone())
-        .build();
-    let app = App::new(Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table)), REGION);
+    let slow = dynamo_store_on(&table, |c| c.http_client(SlowNetwork(network)).interceptor(in_flight.clone()));
+    let app = App::new(Arc::new(slow), REGION);
 
     let started = Instant::now();
     let out =

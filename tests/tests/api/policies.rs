@@ -13,12 +13,12 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationIn
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use integration_tests::{REGION, dynamo_store, dynamodb_endpoint};
 use shared::api::ApiRequest;
 use shared::common::AccountId;
 use shared::routes::PathParams;
-use shared::store::dynamodb::DynamoStore;
 use shared::{App, Operation, dispatch};
+
+use crate::helpers::{REGION, dynamo_store, dynamo_store_on};
 
 /// Records the IAM action of every DynamoDB call made through its client.
 #[derive(Debug, Clone, Default)]
@@ -94,16 +94,8 @@ struct Harness {
 impl Harness {
     async fn new() -> Self {
         let plain = dynamo_store().await;
-        let table = plain.table().to_owned();
         let recorder = ActionRecorder::default();
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-            .region(aws_sdk_dynamodb::config::Region::new(REGION))
-            .endpoint_url(dynamodb_endpoint())
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "test"))
-            .interceptor(recorder.clone())
-            .build();
-        let recording = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table);
+        let recording = dynamo_store_on(plain.table(), |c| c.interceptor(recorder.clone()));
         Self { app: App::new(Arc::new(recording), REGION), recorder, setup: App::new(Arc::new(plain), REGION) }
     }
 

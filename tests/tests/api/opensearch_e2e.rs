@@ -10,7 +10,6 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use aws_sdk_opensearch::Client;
@@ -29,19 +28,19 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use integration_tests::expect_error;
-use integration_tests::{RawResponse, StoreKind, TestServer};
 use shared::common::AccountId;
 use shared::opensearch::domain::{PackageId, ScopeOperation, UserSet};
 use shared::store::StoreError;
 use shared::store::packages::{Package, PackageStore};
 
+use crate::helpers::{
+    LOCAL_DEFAULT, REGION, StoreKind, TestServer, assert_raw_error, embedded_store, expect_error, now, on_both_stores,
+};
+
 /// The tenant most tests act as, and others for tenancy checks.
 const ME: &str = "111111111111";
 const OTHER: &str = "222222222222";
 const THIRD: &str = "333333333333";
-/// The account of requests without a 12-digit access key (all `raw` requests), contract C.
-const LOCAL_DEFAULT: &str = "123456789012";
 const UNKNOWN_ID: &str = "pkg-0123456789abcdef0123";
 
 /// Expects a `ValidationException` 400 whose message starts with `$member`.
@@ -51,10 +50,6 @@ macro_rules! expect_validation {
         assert!(message.starts_with($member), "the message should name {}: {message}", $member);
         message
     }};
-}
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs() as i64
 }
 
 fn source() -> PackageSource {
@@ -136,15 +131,6 @@ fn assert_package_id(id: &str) {
     let hex = id.strip_prefix("pkg-").unwrap_or_else(|| panic!("'{id}' does not start with pkg-"));
     assert_eq!(hex.len(), 20, "'{id}' should have 20 hex digits");
     assert!(hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')), "'{id}' is not lowercase hex");
-}
-
-fn assert_raw_error(resp: &RawResponse, status: u16, error_type: &str) -> String {
-    assert_eq!(resp.status, status, "{resp:?}");
-    assert_eq!(resp.header("x-amzn-errortype"), Some(error_type), "{resp:?}");
-    assert!(resp.header("x-amzn-requestid").is_some_and(|v| !v.is_empty()), "no request id: {resp:?}");
-    assert_eq!(resp.header("content-type"), Some("application/json"), "{resp:?}");
-    let body: serde_json::Value = serde_json::from_str(&resp.body).unwrap_or_else(|e| panic!("{e}: {resp:?}"));
-    body["message"].as_str().unwrap_or_else(|| panic!("no message: {resp:?}")).to_owned()
 }
 
 const CREATE: &str = "/2021-01-01/packages";
@@ -1007,8 +993,8 @@ const CAUSE: &str = "secret-table-name-and-stack-trace";
 
 async fn failing_server(fail: fn() -> StoreError) -> (TestServer, Arc<FailingPackages>) {
     let store = Arc::new(FailingPackages { fail, calls: AtomicUsize::new(0) });
-    let healthy = Arc::new(shared::store::embedded::EmbeddedStore::in_memory().expect("in-memory redb"));
-    let app = shared::App::from_stores(healthy.clone(), store.clone(), healthy, integration_tests::REGION);
+    let healthy = embedded_store();
+    let app = shared::App::from_stores(healthy.clone(), store.clone(), healthy, REGION);
     (TestServer::serve(app).await, store)
 }
 
@@ -1089,7 +1075,7 @@ async fn store_throttling_is_a_throttling_exception() {
     assert_eq!(store.calls.load(Ordering::SeqCst), 4);
 }
 
-integration_tests::on_both_stores!(
+on_both_stores!(
     lifecycle_create_describe_update_delete,
     minimal_package_has_vending_off_and_no_optional_members,
     package_names_are_unique_per_owner,

@@ -6,9 +6,8 @@
 //! `TestServer::raw`, which acts as account 123456789012.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
 use aws_sdk_macie2::Client;
 use aws_sdk_macie2::error::ProvideErrorMetadata;
 use aws_sdk_macie2::operation::batch_update_automated_discovery_accounts::BatchUpdateAutomatedDiscoveryAccountsError;
@@ -33,11 +32,13 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
-use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
-use integration_tests::expect_error;
-use integration_tests::{REGION, RawResponse, StoreKind, TestServer, dynamo_store, dynamodb_endpoint, on_both_stores};
+use aws_smithy_types::config_bag::ConfigBag;
 use shared::App;
-use shared::store::dynamodb::DynamoStore;
+
+use crate::helpers::{
+    LOCAL_DEFAULT, REGION, RawResponse, StoreKind, TestServer, assert_raw_error, dynamo_store, dynamo_store_on,
+    expect_error, is_marked, mark_update_item, now, on_both_stores,
+};
 
 on_both_stores!(
     session_enable_get_and_update,
@@ -61,8 +62,6 @@ on_both_stores!(
 const ME: &str = "111111111111";
 const OTHER: &str = "222222222222";
 const STRANGER: &str = "999999999999";
-/// The account of `raw` requests (contract C).
-const LOCAL_DEFAULT: &str = "123456789012";
 const NOT_ENABLED: &str = "Macie is not enabled.";
 
 /// Member account number `i`.
@@ -148,20 +147,9 @@ async fn batch(client: &Client, entries: Vec<AutomatedDiscoveryAccountUpdate>) -
         .collect()
 }
 
-fn assert_raw_error(resp: &RawResponse, status: u16, error_type: &str) -> String {
-    assert_eq!(resp.status, status, "{resp:?}");
-    assert_eq!(resp.header("x-amzn-errortype"), Some(error_type), "{resp:?}");
-    let body: serde_json::Value = serde_json::from_str(&resp.body).unwrap_or_else(|e| panic!("{e}: {resp:?}"));
-    body["message"].as_str().unwrap_or_else(|| panic!("no message: {resp:?}")).to_owned()
-}
-
 fn raw_json(resp: &RawResponse) -> serde_json::Value {
     assert_eq!(resp.status, 200, "{resp:?}");
     serde_json::from_str(&resp.body).unwrap_or_else(|e| panic!("{e}: {resp:?}"))
-}
-
-fn seconds_now() -> i64 {
-    SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).expect("clock after 1970").as_secs() as i64
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -170,7 +158,7 @@ fn seconds_now() -> i64 {
 async fn session_enable_get_and_update(kind: StoreKind) {
     let server = TestServer::on(kind).await;
     let client = server.macie(ME);
-    let before = seconds_now();
+    let before = now();
     let out = client.enable_macie().send().await.expect("EnableMacie");
     let _ = out;
     let got = client.get_macie_session().send().await.expect("GetMacieSession");
@@ -182,7 +170,7 @@ async fn session_enable_get_and_update(kind: StoreKind) {
     );
     // ISO-8601 strings on the wire, parsed by the SDK into DateTimes.
     let created = got.created_at().expect("createdAt").secs();
-    assert!((before - 1..=seconds_now() + 1).contains(&created), "createdAt {created} is not now");
+    assert!((before - 1..=now() + 1).contains(&created), "createdAt {created} is not now");
     assert_eq!(got.updated_at(), got.created_at());
 
     // The SDK sends a fresh token each time: a second EnableMacie conflicts.
@@ -332,7 +320,7 @@ async fn create_member_validates_and_associates_at_once(kind: StoreKind) {
     let client = server.macie(ME);
     enable(&client).await;
     let m = member(1);
-    let before = seconds_now();
+    let before = now();
     let arn = client
         .create_member()
         .account(detail(&m, "owner@example.com"))
@@ -352,7 +340,7 @@ async fn create_member_validates_and_associates_at_once(kind: StoreKind) {
     assert_eq!(got.relationship_status(), Some(&RelationshipStatus::Enabled));
     assert_eq!(got.tags(), Some(&HashMap::from([("team".to_owned(), "blue".to_owned())])));
     let invited = got.invited_at().expect("invitedAt").secs();
-    assert!((before - 1..=seconds_now() + 1).contains(&invited));
+    assert!((before - 1..=now() + 1).contains(&invited));
     assert_eq!(got.updated_at(), got.invited_at());
 
     let untagged = member(2);
@@ -828,13 +816,6 @@ struct FailUpdatesOf {
     error_type: &'static str,
 }
 
-#[derive(Debug, Clone)]
-struct FailThisCall;
-
-impl Storable for FailThisCall {
-    type Storer = StoreReplace<Self>;
-}
-
 impl Intercept for FailUpdatesOf {
     fn name(&self) -> &'static str {
         "FailUpdatesOf"
@@ -846,12 +827,9 @@ impl Intercept for FailUpdatesOf {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Some(update) = context.input().downcast_ref::<UpdateItemInput>() {
-            let sk = update.key().and_then(|k| k.get("sk")).and_then(|v| v.as_s().ok());
-            if sk == Some(&self.sk) {
-                cfg.interceptor_state().store_put(FailThisCall);
-            }
-        }
+        mark_update_item(context, cfg, |update| {
+            update.key().and_then(|k| k.get("sk")).and_then(|v| v.as_s().ok()) == Some(&self.sk)
+        });
         Ok(())
     }
 
@@ -861,7 +839,7 @@ impl Intercept for FailUpdatesOf {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if cfg.load::<FailThisCall>().is_some() {
+        if is_marked(cfg) {
             let body = serde_json::json!({
                 "__type": format!("com.amazonaws.dynamodb.v20120810#{}", self.error_type),
                 "message": "injected by the test",
@@ -894,14 +872,7 @@ async fn a_store_failure_on_one_entry_fails_the_batch_on_dynamodb() {
     ];
     for (error_type, status, shape) in cases {
         let interceptor = FailUpdatesOf { sk: format!("MEMBER#{}", members[57]), error_type };
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-            .region(aws_sdk_dynamodb::config::Region::new(REGION))
-            .endpoint_url(dynamodb_endpoint())
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "test"))
-            .interceptor(interceptor)
-            .build();
-        let failing = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), table.clone());
+        let failing = dynamo_store_on(&table, |c| c.interceptor(interceptor));
         let server = TestServer::serve(App::new(std::sync::Arc::new(failing), REGION)).await;
         let accounts: Vec<serde_json::Value> =
             members.iter().map(|m| serde_json::json!({"accountId": m, "status": "ENABLED"})).collect();

@@ -21,17 +21,17 @@ use aws_sdk_networkflowmonitor::operation::get_scope::{GetScopeError, GetScopeOu
 use aws_sdk_networkflowmonitor::operation::list_scopes::ListScopesError;
 use aws_sdk_networkflowmonitor::operation::update_scope::UpdateScopeError;
 use aws_sdk_networkflowmonitor::types::{ScopeStatus, TargetId, TargetIdentifier, TargetResource, TargetType};
-use integration_tests::expect_error;
-use integration_tests::{RawResponse, StoreKind, TestServer};
 use shared::common::AccountId;
 use shared::nfm::domain::TargetChanges;
 use shared::store::{CreateOutcome, Scope, ScopeStore, StoreError, TokenRecord};
 
+use crate::helpers::{
+    LOCAL_DEFAULT, REGION, StoreKind, TestServer, assert_raw_error, embedded_store, expect_error, on_both_stores,
+};
+
 /// The tenant most tests act as, and a second one for tenancy checks.
 const ME: &str = "111111111111";
 const OTHER: &str = "222222222222";
-/// The account of requests without a 12-digit access key (all `raw` requests), contract C.
-const LOCAL_DEFAULT: &str = "123456789012";
 
 const TOKEN: &str = "0f1e2d3c-4b5a-4697-a8b9-cadbecfd0e1f";
 /// Shaped like the Rust SDK's own tokens: version nibble 4, arbitrary variant nibble.
@@ -102,17 +102,6 @@ async fn listed(client: &Client) -> Vec<String> {
     let out = client.list_scopes().send().await.expect("ListScopes");
     assert_eq!(out.next_token(), None, "one page holds an account's scopes");
     out.scopes().iter().map(|s| s.scope_id().to_owned()).collect()
-}
-
-fn assert_raw_error(resp: &RawResponse, status: u16, error_type: &str) -> String {
-    assert_eq!(resp.status, status, "{resp:?}");
-    assert_eq!(resp.header("x-amzn-errortype"), Some(error_type), "{resp:?}");
-    assert!(resp.header("x-amzn-requestid").is_some_and(|v| !v.is_empty()), "no request id: {resp:?}");
-    assert_eq!(resp.header("content-type"), Some("application/json"), "{resp:?}");
-    let body: serde_json::Value = serde_json::from_str(&resp.body).unwrap_or_else(|e| panic!("{e}: {resp:?}"));
-    let message = body["message"].as_str().unwrap_or_else(|| panic!("no message: {resp:?}"));
-    assert!(!message.is_empty());
-    message.to_owned()
 }
 
 fn raw_target(account: &str, region: &str) -> serde_json::Value {
@@ -1158,8 +1147,8 @@ const CAUSE: &str = "secret-table-name-and-stack-trace";
 
 async fn failing_server(fail: fn() -> StoreError) -> (TestServer, Arc<FailingStore>) {
     let store = Arc::new(FailingStore { fail, calls: AtomicUsize::new(0) });
-    let healthy = Arc::new(shared::store::embedded::EmbeddedStore::in_memory().expect("in-memory redb"));
-    let app = shared::App::from_stores(store.clone(), healthy.clone(), healthy, integration_tests::REGION);
+    let healthy = embedded_store();
+    let app = shared::App::from_stores(store.clone(), healthy.clone(), healthy, REGION);
     (TestServer::serve(app).await, store)
 }
 
@@ -1236,7 +1225,7 @@ async fn store_failures_are_generic_internal_server_exceptions() {
     assert_eq!(store.calls.load(Ordering::SeqCst), before, "a refused request reached the store");
 }
 
-integration_tests::on_both_stores!(
+on_both_stores!(
     lifecycle_create_get_list_update_delete,
     tags_are_echoed_by_every_output,
     get_scope_targets_are_a_set,

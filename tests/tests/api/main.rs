@@ -1,0 +1,22 @@
+//! The integration tests, linked as one binary (`cargo test -p integration-tests --test api`):
+//! one module a suite, and the harness they share in `helpers`. Filter by module to run one suite,
+//! e.g. `--test api macie_e2e::` or `--test api nfm_conformance::dynamodb::`.
+
+mod helpers;
+
+// Store conformance: every port on both adapters.
+mod macie_conformance;
+mod nfm_conformance;
+mod opensearch_conformance;
+
+// End to end through the real AWS SDKs against the local server, on both stores.
+mod macie_e2e;
+mod nfm_e2e;
+mod opensearch_e2e;
+
+// Project checks.
+mod batch_concurrency;
+mod execute_api_signing;
+mod lambda_events;
+mod policies;
+mod template;
