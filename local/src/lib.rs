@@ -65,3 +65,45 @@ async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
         fallback
     })
 }
+
+/// How [`routes`] prints the operations table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoutesFormat {
+    Json,
+    WatchRouter,
+}
+
+/// The operations table in `format`.
+pub fn routes(format: RoutesFormat) -> String {
+    let mut out = String::new();
+    if let RoutesFormat::WatchRouter = format {
+        out.push_str("# Generated from the operations table by `local-api routes --format watch-router`.\n");
+        out.push_str("[watch]\nrouter = [\n");
+    }
+    for route in shared::ROUTES {
+        let op = route.operation;
+        let line = match format {
+            RoutesFormat::Json => serde_json::json!({
+                "operation": op.name(),
+                "service": format!("{:?}", op.service()),
+                "method": route.method,
+                "path": route.path,
+                "function": op.function_name(),
+                "resource": op.template_resource(),
+            })
+            .to_string(),
+            RoutesFormat::WatchRouter => format!(
+                "    {{ path = {:?}, methods = [{:?}], function = {:?} }},",
+                route.path,
+                route.method,
+                op.function_name()
+            ),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if let RoutesFormat::WatchRouter = format {
+        out.push_str("]\n");
+    }
+    out
+}

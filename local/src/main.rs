@@ -52,53 +52,12 @@ enum Command {
     Routes {
         /// `json`: one object a line (operation, service, method, path, function binary,
         /// template resource); `watch-router`: the `cargo lambda watch` router (`make dev`).
-        #[arg(long, value_enum, default_value_t = RoutesFormat::Json)]
-        format: RoutesFormat,
+        #[arg(long, value_enum, default_value_t = local_api::RoutesFormat::Json)]
+        format: local_api::RoutesFormat,
     },
     /// Create the DynamoDB table (at --dynamodb-endpoint, else in the AWS account of the
     /// environment) if it does not exist, then exit.
     CreateTable,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum RoutesFormat {
-    Json,
-    WatchRouter,
-}
-
-/// The operations table in `format`.
-fn routes(format: RoutesFormat) -> String {
-    let mut out = String::new();
-    if let RoutesFormat::WatchRouter = format {
-        out.push_str("# Generated from the operations table by `local-api routes --format watch-router`.\n");
-        out.push_str("[watch]\nrouter = [\n");
-    }
-    for route in shared::ROUTES {
-        let op = route.operation;
-        let line = match format {
-            RoutesFormat::Json => serde_json::json!({
-                "operation": op.name(),
-                "service": format!("{:?}", op.service()),
-                "method": route.method,
-                "path": route.path,
-                "function": op.function_name(),
-                "resource": op.template_resource(),
-            })
-            .to_string(),
-            RoutesFormat::WatchRouter => format!(
-                "    {{ path = {:?}, methods = [{:?}], function = {:?} }},",
-                route.path,
-                route.method,
-                op.function_name()
-            ),
-        };
-        out.push_str(&line);
-        out.push('\n');
-    }
-    if let RoutesFormat::WatchRouter = format {
-        out.push_str("]\n");
-    }
-    out
 }
 
 #[tokio::main]
@@ -119,7 +78,7 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<(), String> {
     if let Some(Command::Routes { format }) = args.command {
         // A closed pipe (`| head`) is the reader's choice, not an error worth a panic.
-        let _ = std::io::Write::write_all(&mut std::io::stdout(), routes(format).as_bytes());
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), local_api::routes(format).as_bytes());
         return Ok(());
     }
     if let Some(Command::CreateTable) = args.command {

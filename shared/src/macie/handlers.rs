@@ -257,3 +257,31 @@ pub async fn list_automated_discovery_accounts(
         .collect();
     to_body(&ListAutomatedDiscoveryAccountsOutput { items, next_token })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macie_words_its_store_errors_and_never_speaks_of_scopes_or_packages() {
+        let outcomes = [
+            StoreError::NotFound,
+            StoreError::ScopeExists("s".into()),
+            StoreError::TokenMismatch,
+            StoreError::Contention,
+            StoreError::Throttled("t".into()),
+            StoreError::Backend("b".into()),
+        ];
+        for outcome in outcomes {
+            let message = member_error("222222222222")(outcome).to_string().to_lowercase();
+            assert!(!message.contains("scope") && !message.contains("package"), "{message}");
+        }
+        assert_eq!(
+            store_error(StoreError::Contention),
+            ApiError::Conflict("The Macie account is being changed by other requests; retry the request.".into())
+        );
+        assert!(
+            matches!(member_error("222222222222")(StoreError::NotFound), ApiError::NotFound(m) if m.contains("222222222222"))
+        );
+    }
+}

@@ -19,9 +19,10 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use shared::api::ApiRequest;
+use shared::ApiRequest;
 use shared::common::AccountId;
-use shared::{App, Operation, dispatch};
+use shared::operations::dispatch;
+use shared::{App, Operation};
 
 use crate::helpers::{REGION, dynamo_store, dynamo_store_on, is_marked, mark_update_item};
 

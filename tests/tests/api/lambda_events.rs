@@ -12,9 +12,10 @@ use shared::common::AccountId;
 use shared::common::Tags;
 use shared::identity::IdentityMode;
 use shared::nfm::domain::TargetSet;
+use shared::operations::dispatch;
 use shared::store::embedded::EmbeddedStore;
 use shared::store::{Scope, ScopeStore};
-use shared::{App, Operation, lambda};
+use shared::{App, Operation, lambda, op};
 
 const SEEDED_SCOPE: &str = "0f5b6c1e-8c1a-4d2b-9e3f-5a6b7c8d9e0f";
 const SEEDED_ACCOUNT: &str = "222222222222";
@@ -40,7 +41,13 @@ async fn seeded_app(identity: IdentityMode) -> App {
 
 async fn invoke(app: &App, operation: Operation, event: &str) -> (u16, Value, Response<Body>) {
     let request = lambda_http::request::from_str(event).expect("an API Gateway event");
-    let response = lambda::handle(app, operation, request).await.unwrap();
+    // What `lambda::handle::<H>` does for the operation's own `H` (the function binaries), with
+    // the operation chosen at run time so that one loop covers every event.
+    let response = match lambda::api_request(app, operation, &request) {
+        Ok(api_request) => dispatch(app, operation, api_request).await,
+        Err(refused) => refused,
+    };
+    let response = lambda::into_lambda_response(response).unwrap();
     let body = match response.body() {
         Body::Text(t) => serde_json::from_str(t).unwrap(),
         other => panic!("expected a JSON text body, got {other:?}"),
@@ -133,6 +140,23 @@ async fn local_identity_takes_the_account_from_the_access_key_only_when_switched
         "AWS4-HMAC-SHA256 Credential=777777777777/20261121/us-east-1/networkflowmonitor/aws4_request".into();
     let (status, _, _) = invoke(&app, Operation::GetScope, &event.to_string()).await;
     assert_eq!(status, 404, "another account does not see the scope");
+}
+
+#[tokio::test]
+async fn a_function_binds_its_operation_at_compile_time() {
+    // Exactly what functions/src/bin/get-scope.rs runs for each event.
+    let app = seeded_app(IdentityMode::Iam).await;
+    let request = lambda_http::request::from_str(&event_text(Operation::GetScope)).unwrap();
+    let response = lambda::handle::<op::GetScope>(&app, request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let Body::Text(text) = response.body() else { panic!("a JSON text body") };
+    let body: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(body["scopeId"], SEEDED_SCOPE);
+    // The same event given to another operation's handler is not its route.
+    let request = lambda_http::request::from_str(&event_text(Operation::GetScope)).unwrap();
+    let response = lambda::handle::<op::ListScopes>(&app, request).await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(response.headers()["x-amzn-errortype"], "UnknownOperationException");
 }
 
 #[tokio::test]

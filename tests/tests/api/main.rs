@@ -14,6 +14,9 @@ mod macie_e2e;
 mod nfm_e2e;
 mod opensearch_e2e;
 
+// Every service alike, through raw HTTP.
+mod json_objects;
+
 // Project checks.
 mod batch_concurrency;
 mod execute_api_signing;

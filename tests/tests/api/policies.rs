@@ -13,10 +13,11 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationIn
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use shared::api::ApiRequest;
+use shared::ApiRequest;
 use shared::common::AccountId;
-use shared::routes::PathParams;
-use shared::{App, Operation, dispatch};
+use shared::operations::dispatch;
+use shared::request::PathParams;
+use shared::{App, Operation};
 
 use crate::helpers::{REGION, dynamo_store, dynamo_store_on};
 

@@ -45,12 +45,12 @@ fn template_routes_are_exactly_the_route_table() {
 }
 
 #[test]
-fn cargo_lambda_watch_routes_are_exactly_the_route_table() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
-    let manifest: toml::Table = std::fs::read_to_string(&path).expect("Cargo.toml").parse().expect("TOML");
-    let watch = &manifest["workspace"]["metadata"]["lambda"]["watch"];
+fn cargo_lambda_watch_routes_are_generated_from_the_route_table() {
+    // `make dev` hands this router to `cargo lambda watch` (scripts/dev.sh).
+    let generated: toml::Table =
+        local_api::routes(local_api::RoutesFormat::WatchRouter).parse().expect("the generated router is TOML");
     let mut declared = BTreeSet::new();
-    for route in watch["router"].as_array().expect("a router list") {
+    for route in generated["watch"]["router"].as_array().expect("a router list") {
         let function = route["function"].as_str().expect("function").to_owned();
         let path = route["path"].as_str().expect("path").to_owned();
         for method in route["methods"].as_array().expect("methods") {
@@ -61,21 +61,35 @@ fn cargo_lambda_watch_routes_are_exactly_the_route_table() {
     let expected: BTreeSet<_> =
         ROUTES.iter().map(|r| (r.operation.function_name(), r.method.to_owned(), r.path.to_owned())).collect();
     assert_eq!(declared, expected);
+
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let manifest: toml::Table = std::fs::read_to_string(&path).expect("Cargo.toml").parse().expect("TOML");
+    let watch = &manifest["workspace"]["metadata"]["lambda"]["watch"];
+    assert!(watch.get("router").is_none(), "the router is generated, not written by hand in Cargo.toml");
     assert_eq!(watch["invoke_port"].as_integer(), Some(9000));
     assert_eq!(watch["env"]["IDENTITY_MODE"].as_str(), Some("local"), "the dev loop switches local identity on");
 }
 
 #[test]
-fn every_operation_has_its_function_crate_and_logical_id() {
+fn every_operation_has_its_function_entry_point_and_logical_id() {
     let template = template();
     let ids: BTreeSet<String> = functions(&template).into_iter().map(|(id, _)| id).collect();
+    let bins = Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions/src/bin");
     for op in Operation::ALL {
-        assert!(ids.contains(&format!("{}Function", op.name())), "{} has no function in template.yaml", op.name());
-        let manifest =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../functions/{}/Cargo.toml", op.function_name()));
-        assert!(manifest.exists(), "{} has no crate at {}", op.name(), manifest.display());
+        assert!(ids.contains(&op.template_resource()), "{} has no function in template.yaml", op.name());
+        let main = bins.join(format!("{}.rs", op.function_name()));
+        let code = std::fs::read_to_string(&main).unwrap_or_else(|_| panic!("{} has no {}", op.name(), main.display()));
+        assert!(
+            code.contains(&format!("shared::lambda::run::<shared::op::{}>()", op.name())),
+            "{} does not run its own operation",
+            main.display()
+        );
     }
     assert_eq!(ids.len(), Operation::ALL.len(), "a function in template.yaml serves no operation");
+    assert_eq!(std::fs::read_dir(&bins).unwrap().count(), Operation::ALL.len(), "a function serves no operation");
+    // Builds start in functions/, where functions/.cargo/config.toml makes the deployed profile.
+    assert_eq!(template["Globals"]["Function"]["CodeUri"], "functions");
+    assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join("../functions/.cargo/config.toml").exists());
 }
 
 #[test]
