@@ -1,5 +1,5 @@
 //! Who is calling: an AWS account ID, taken from the deployed API's IAM authoriser, or
-//! locally from the access key of the request's SigV4 `Authorization` header (contract C).
+//! locally from the access key of the request's SigV4 `Authorization` header (docs/conventions.md §4).
 
 use crate::common::AccountId;
 use crate::error::ApiError;

@@ -9,9 +9,9 @@ use crate::common::{AccountId, ClientToken, Tags};
 use crate::error::ApiError;
 use crate::wire_enum;
 
-/// Most entries in one BatchUpdateAutomatedDiscoveryAccounts request (B.4.4).
+/// Most entries in one BatchUpdateAutomatedDiscoveryAccounts request (docs/macie.md §9.1).
 pub const MAX_BATCH_ENTRIES: usize = 100;
-/// Most IDs in ListAutomatedDiscoveryAccounts' `accountIds` filter (B.4.5).
+/// Most IDs in ListAutomatedDiscoveryAccounts' `accountIds` filter (docs/macie.md §10.3).
 pub const MAX_FILTER_IDS: usize = 50;
 /// Longest accepted e-mail address (RFC 5321 path limit).
 pub const MAX_EMAIL_CHARS: usize = 254;

@@ -115,7 +115,7 @@ pub struct AccountUpdateErrorOut<'a> {
     pub error_code: &'static str,
 }
 
-/// BatchUpdateAutomatedDiscoveryAccounts output: `errors` is always present (B.4.4).
+/// BatchUpdateAutomatedDiscoveryAccounts output: `errors` is always present (docs/macie.md §9.2).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchUpdateOutput<'a> {

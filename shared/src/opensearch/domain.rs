@@ -13,7 +13,7 @@ use super::model::{
 use crate::common::AccountId;
 use crate::error::ApiError;
 
-/// Most users a package's scope may hold (B.3.2), and most users one request may list.
+/// Most users a package's scope may hold (docs/opensearch.md §3.5), and most users one request may list.
 pub const MAX_USERS: usize = 1000;
 /// DescribePackages page size when `MaxResults` is absent or 0, and its largest value.
 pub const MAX_RESULTS: usize = 100;
@@ -371,7 +371,7 @@ impl EngineVersion {
     }
 }
 
-/// Where the package's file is: both members are required here (B.3.1).
+/// Where the package's file is: both members are required here (docs/opensearch.md §2.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageSource {
     pub bucket: String,

@@ -9,7 +9,7 @@ use crate::common::AccountId;
 use crate::error::{ApiError, Service};
 use objects_only::ObjectsOnly;
 
-/// Request bodies above this size are refused with `ValidationException` (docs/conventions.md §2).
+/// Request bodies above this size are refused with `ValidationException` (docs/conventions.md §2.2).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Decoded values of a route's `{label}` segments.

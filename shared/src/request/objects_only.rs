@@ -2,7 +2,7 @@
 //!
 //! serde's derived structs also accept a JSON array of their fields in order, so `[]` would read
 //! as an empty request and `[[{"accountId": …}, "ACCOUNT"], "us-east-1"]` as a target. No AWS
-//! client sends that, and the models say a structure is an object (docs/conventions.md §2). This
+//! client sends that, and the models say a structure is an object (docs/conventions.md §2.1). This
 //! wrapper asks the inner deserializer for a map wherever a structure is expected, at every
 //! depth, so an array there is the wrong JSON type: a `ValidationException` naming the member.
 

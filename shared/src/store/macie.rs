@@ -1,6 +1,6 @@
-//! The port for Macie sessions, members and automated discovery (contract B.4).
+//! The port for Macie sessions, members and automated discovery (docs/macie.md).
 //!
-//! Both adapters give the same guarantees, held by `tests/tests/macie_conformance.rs`: an
+//! Both adapters give the same guarantees, held by `tests/tests/api/macie_conformance.rs`: an
 //! account has at most one session; an account is a member of at most one administrator; every
 //! operation but EnableMacie needs the caller's session (else [`not_enabled`]); a discovery
 //! update is applied only while its account is not paused, checked in the same atomic write.
@@ -16,7 +16,7 @@ use crate::macie::domain::{
     RelationshipStatus, SessionChanges,
 };
 
-/// The message of every Macie operation by a caller without a session (B.4.1).
+/// The message of every Macie operation by a caller without a session (docs/macie.md §1.1).
 pub const NOT_ENABLED: &str = "Macie is not enabled.";
 
 /// The error for a caller without a Macie session: `AccessDeniedException` 403.

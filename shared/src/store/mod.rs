@@ -1,7 +1,7 @@
 //! The store port: what the operations need from persistence, and its two adapters.
 //!
 //! Both adapters give the same guarantees, held by one conformance suite
-//! (`tests/tests/conformance.rs`): a scope and its client token are written together exactly
+//! (`tests/tests/api/nfm_conformance.rs`): a scope and its client token are written together exactly
 //! once; an account never has two scopes; concurrent updates lose nothing; replayed tokens are
 //! honoured for 24 hours and ignored after.
 
@@ -20,7 +20,7 @@ use crate::common::{AccountId, Tags};
 use crate::error::ApiError;
 use crate::nfm::domain::{TargetChanges, TargetSet};
 
-/// How long a client token is remembered (B.2.2).
+/// How long a client token is remembered (docs/network-flow-monitor.md §2.3).
 pub const TOKEN_TTL_SECONDS: i64 = 24 * 60 * 60;
 
 /// How many times an optimistic update is tried before answering `ConflictException`.
@@ -103,7 +103,7 @@ impl StoreError {
     }
 }
 
-/// Whether a token recorded with `expires_at` is still remembered at `now` (B.2.2): live while
+/// Whether a token recorded with `expires_at` is still remembered at `now` (docs/network-flow-monitor.md §2.3): live while
 /// `now < expires_at`.
 pub fn token_live(expires_at: i64, now: i64) -> bool {
     now < expires_at

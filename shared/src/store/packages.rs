@@ -1,6 +1,6 @@
 //! The port for OpenSearch packages and their scopes (issue #3).
 //!
-//! Both adapters give the same guarantees, held by `tests/tests/opensearch_conformance.rs`: a
+//! Both adapters give the same guarantees, held by `tests/tests/api/opensearch_conformance.rs`: a
 //! package and its name are written together exactly once (names are unique per owner); only
 //! the owner addresses a package (anyone else gets `NotFound`, as if it did not exist); every
 //! scope change is one atomic write, so concurrent ADDs all survive and the 1000-user cap holds
@@ -19,7 +19,7 @@ use crate::opensearch::domain::{
 };
 
 /// The status of every stored package: nothing is copied or validated asynchronously here, so
-/// a package is available as soon as it is written (B.3.1).
+/// a package is available as soon as it is written (docs/opensearch.md §1.1).
 pub const STATUS_AVAILABLE: &str = "AVAILABLE";
 /// The status DeletePackage answers with.
 pub const STATUS_DELETED: &str = "DELETED";

@@ -1,4 +1,4 @@
-//! BatchUpdateAutomatedDiscoveryAccounts runs its entries' writes concurrently (B.4.4): with a
+//! BatchUpdateAutomatedDiscoveryAccounts runs its entries' writes concurrently (docs/macie.md §9.4): with a
 //! simulated network round trip in front of DynamoDB Local, all 100 conditional writes of a full
 //! batch are in flight at once, so the batch costs about one round trip of wall time plus the
 //! session read, not 100. The assertion is on the number of writes in flight, never on timing;

@@ -21,7 +21,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub const REGION: &str = "us-east-1";
 
 /// The account of requests without a 12-digit access key, so of every [`TestServer::raw`]
-/// request (contract C).
+/// request (docs/conventions.md §4.2).
 pub const LOCAL_DEFAULT: &str = "123456789012";
 
 /// The two store adapters; every conformance and end-to-end test runs on both.

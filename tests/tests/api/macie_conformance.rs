@@ -1,5 +1,5 @@
 //! Store conformance for Macie: both adapters of the `MacieStore` port keep the same guarantees
-//! (contract B.4): one session per account with client-token replays, every operation gated on
+//! (docs/macie.md): one session per account with client-token replays, every operation gated on
 //! the caller's session, a member of exactly one administrator, per-entry discovery outcomes in
 //! request order, and discovery writes that never land on an account paused at that moment.
 //! Every test runs on DynamoDB Local and on the embedded (redb) store.

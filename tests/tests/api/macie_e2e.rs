@@ -1,5 +1,5 @@
 //! End-to-end tests of the Macie operations through the real AWS SDK for Rust
-//! (`aws-sdk-macie2`) against the local server, on both store adapters (contract B.1, B.4).
+//! (`aws-sdk-macie2`) against the local server, on both store adapters (docs/conventions.md, docs/macie.md).
 //!
 //! Errors are checked by modeled variant, `meta().code()` and HTTP status; what the SDK hides
 //! (`errors: []` versus no `errors`, comma-joined query lists, malformed JSON) goes through
@@ -807,7 +807,7 @@ async fn measure_batch_wall_time_on_dynamodb_local() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Store failures inside a batch (B.1.4)
+// Store failures inside a batch (docs/conventions.md §3.4)
 
 /// Makes DynamoDB answer `error_type` to every UpdateItem whose sort key is `sk`.
 #[derive(Debug, Clone)]

@@ -1,5 +1,5 @@
 //! Store conformance: both adapters of the `ScopeStore` port keep the same guarantees
-//! (contract B.1, B.2): one scope per account, client tokens replayed or refused for 24 hours
+//! (docs/network-flow-monitor.md): one scope per account, client tokens replayed or refused for 24 hours
 //! and written atomically with their scope, tenancy, update rules, and concurrent writers that
 //! lose nothing. Every test runs on DynamoDB Local and on the embedded (redb) store.
 

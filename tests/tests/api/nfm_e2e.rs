@@ -1,11 +1,11 @@
 //! End-to-end tests of the Network Flow Monitor scope operations through the real AWS SDK for
 //! Rust (`aws-sdk-networkflowmonitor`) against the local server, on both store adapters.
 //!
-//! Every rule of contract B.1 and B.2 that the SDK can exercise is checked here through the SDK;
+//! Every rule of docs/network-flow-monitor.md and docs/conventions.md that the SDK can exercise is checked here through the SDK;
 //! what the SDK cannot send (malformed JSON, oversized bodies, unknown routes, empty labels) goes
 //! through `TestServer::raw`. Errors are checked by modeled variant, by `meta().code()` and by
 //! HTTP status, and every refused request is followed by a read showing that nothing was written.
-//! Failures of the backing store (B.1.4) are played by a store that always fails.
+//! Failures of the backing store (docs/conventions.md §3.4) are played by a store that always fails.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -1079,7 +1079,7 @@ async fn raw_path_labels(kind: StoreKind) {
     ] {
         for method in ["GET", "DELETE"] {
             let resp = server.raw(method, &path, b"").await;
-            // An unknown scopeId of any shape is not found (B.2.6), never a validation error.
+            // An unknown scopeId of any shape is not found (docs/network-flow-monitor.md §1.4), never a validation error.
             assert_raw_error(&resp, 404, "ResourceNotFoundException");
         }
     }
@@ -1098,7 +1098,7 @@ async fn raw_path_labels(kind: StoreKind) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Failures of the backing store (B.1.4): the same for any store, so one store that fails
+// Failures of the backing store (docs/conventions.md §3.4): the same for any store, so one store that fails
 // ---------------------------------------------------------------------------------------------
 
 /// A store whose every call fails with the error `fail` makes, counting the calls.

@@ -1,4 +1,4 @@
-//! Store conformance of the `PackageStore` port (contract B.3): both adapters keep the same
+//! Store conformance of the `PackageStore` port (docs/opensearch.md): both adapters keep the same
 //! guarantees. A package and its name are written together (names unique per owner, free again
 //! after delete); only the owner addresses a package; ADD/REMOVE/OVERRIDE are set operations in
 //! one atomic write, with the 1000-user cap exact even under concurrency; vending off is a

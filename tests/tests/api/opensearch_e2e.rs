@@ -1,7 +1,7 @@
 //! End-to-end tests of the OpenSearch package operations through the real AWS SDK for Rust
 //! (`aws-sdk-opensearch`) against the local server, on both store adapters.
 //!
-//! Every rule of contract B.3 (with B.1) that the SDK can exercise is checked through the SDK:
+//! Every rule of docs/opensearch.md (with docs/conventions.md) that the SDK can exercise is checked through the SDK:
 //! errors by modeled variant, `meta().code()`, HTTP status and a message naming the member; every
 //! refused request is followed by a read showing that nothing was written. What the SDK cannot
 //! send (wrong JSON types, malformed bodies) goes through `TestServer::raw`. Failures of the
@@ -943,7 +943,7 @@ async fn raw_wrong_json_types_are_validation_errors(kind: StoreKind) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Failures of the backing store (B.1.4): one package store that always fails
+// Failures of the backing store (docs/conventions.md §3.4): one package store that always fails
 // ---------------------------------------------------------------------------------------------
 
 /// A package store whose every call fails with the error `fail` makes, counting the calls.
