@@ -71,7 +71,7 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let body: &[u8] = match body.iter().find(|b| !b.is_ascii_whitespace()) {
         None => b"{}",
         Some(b'{') => body,
-        Some(_) => return Err(ApiError::validation("The request body must be a JSON object")),
+        Some(_) => return Err(not_an_object(body)),
     };
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(ObjectsOnly(&mut de)).map_err(|err| {
@@ -88,6 +88,15 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     de.end()
         .map_err(|e| ApiError::validation(format!("The request body is not valid JSON: {}", without_position(&e))))?;
     Ok(value)
+}
+
+/// Why a body that does not start with `{` is refused: it is not JSON at all, or JSON of
+/// another kind than an object.
+fn not_an_object(body: &[u8]) -> ApiError {
+    match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        Err(e) => ApiError::validation(format!("The request body is not valid JSON: {}", without_position(&e))),
+        Ok(_) => ApiError::validation("The request body must be a JSON object"),
+    }
 }
 
 /// serde_json's message without its " at line 1 column 20" suffix.
@@ -190,6 +199,10 @@ mod tests {
                 "The request body must be a JSON object",
                 "{body}"
             );
+        }
+        for body in ["not json", "[1,", "tru"] {
+            let message = message(parse_json::<Optional>(body.as_bytes()).unwrap_err());
+            assert!(message.starts_with("The request body is not valid JSON"), "{body}: {message}");
         }
     }
 
