@@ -24,10 +24,15 @@ RIE = pathlib.Path(samcli.__file__).parent / "local" / "rapid" / "aws-lambda-rie
 SEEDED_SCOPE = "0f5b6c1e-8c1a-4d2b-9e3f-5a6b7c8d9e0f"
 
 
+def local_api(*args, **kwargs):
+    """Runs the local server's command line (built by the test run, or built now)."""
+    command = ["cargo", "run", "--quiet", "--locked", "--bin", "local-api", "--", *args]
+    return subprocess.run(command, cwd=ROOT, check=True, **kwargs)
+
+
 def operations():
     """The operations table (shared/src/operations.rs), as the local server prints it."""
-    command = ["cargo", "run", "--quiet", "--locked", "--bin", "local-api", "--", "routes"]
-    lines = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    lines = local_api("routes", capture_output=True, text=True).stdout
     return [json.loads(line) for line in lines.splitlines()]
 
 
@@ -112,8 +117,7 @@ def main(endpoint):
     table = f"emulator-{uuid.uuid4()}"
     ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
                        aws_access_key_id="local", aws_secret_access_key="local")
-    subprocess.run([str(ROOT / "target" / "debug" / "local-api"), "--dynamodb-endpoint", endpoint,
-                    "--table", table, "create-table"], check=True, stdout=subprocess.DEVNULL)
+    local_api("--dynamodb-endpoint", endpoint, "--table", table, "create-table", stdout=subprocess.DEVNULL)
     # The scope that the get, update, list and delete events name (item layout: README).
     ddb.put_item(TableName=table, Item={
         "pk": {"S": "ACCOUNT#222222222222"}, "sk": {"S": "SCOPE"}, "scopeId": {"S": SEEDED_SCOPE},
