@@ -1,7 +1,7 @@
 //! The domain crate of the scopes API.
 //!
 //! Dependencies run one way, top to bottom:
-//! - [`lambda`] (each function's entry) and the local server call [`operations`], the table of
+//! - `lambda` (each function's entry, feature `lambda`) and the local server call [`operations`], the table of
 //!   every operation and its handler;
 //! - the services' handlers ([`nfm::handlers`], [`opensearch::handlers`], [`macie::handlers`])
 //!   read the [`request`], decide with their `domain` and persist through [`app::App`]'s store
@@ -13,6 +13,7 @@ pub mod app;
 pub mod common;
 pub mod error;
 pub mod identity;
+#[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod macie;
 pub mod nfm;
