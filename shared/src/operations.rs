@@ -173,8 +173,9 @@ impl Route {
     /// are ignored. Labels are percent-decoded; bytes that are not UTF-8 become U+FFFD, so such
     /// an ID is simply one that exists nowhere.
     pub fn match_path(&self, raw_path: &str, allow_prefix: bool) -> Option<PathParams> {
-        let template: Vec<&str> = self.path.trim_start_matches('/').split('/').collect();
-        let segments: Vec<&str> = raw_path.trim_start_matches('/').split('/').collect();
+        // Exactly one leading `/`: `//macie` is no route (an empty first segment matches nothing).
+        let template: Vec<&str> = self.path.strip_prefix('/')?.split('/').collect();
+        let segments: Vec<&str> = raw_path.strip_prefix('/')?.split('/').collect();
         if segments.len() < template.len() || (!allow_prefix && segments.len() != template.len()) {
             return None;
         }
@@ -191,9 +192,10 @@ impl Route {
     }
 }
 
-/// Finds the operation for a method and raw path (exact match, as the local server routes).
+/// Finds the operation for a method and raw path, as the local server routes: both exact (HTTP
+/// methods are case-sensitive, and no slash is collapsed).
 pub fn match_route(method: &str, raw_path: &str) -> Result<(Operation, PathParams), ApiError> {
-    for route in ROUTES.iter().filter(|r| r.method.eq_ignore_ascii_case(method)) {
+    for route in ROUTES.iter().filter(|r| r.method == method) {
         if let Some(params) = route.match_path(raw_path, false) {
             return Ok((route.operation, params));
         }
@@ -260,6 +262,10 @@ mod tests {
         assert!(matches!(match_route("PUT", "/scopes"), Err(ApiError::UnknownOperation(_))));
         assert!(matches!(match_route("GET", "/scopes/a/b"), Err(ApiError::UnknownOperation(_))));
         assert!(matches!(match_route("GET", "/nope"), Err(ApiError::UnknownOperation(_))));
+        // Methods are case-sensitive and slashes are never collapsed.
+        assert!(matches!(match_route("get", "/scopes"), Err(ApiError::UnknownOperation(_))));
+        assert!(matches!(match_route("GET", "//macie"), Err(ApiError::UnknownOperation(_))));
+        assert!(matches!(match_route("DELETE", "///members/222222222222"), Err(ApiError::UnknownOperation(_))));
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod nfm_e2e;
 mod opensearch_e2e;
 
 // Every service alike, through raw HTTP.
+mod http_hardening;
 mod json_objects;
 
 // Project checks.
