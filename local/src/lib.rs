@@ -10,6 +10,7 @@ use axum::response::Response;
 use shared::identity::local_caller;
 use shared::operations::{dispatch, match_route};
 use shared::request::{ApiRequest, ApiResponse, MAX_BODY_BYTES, new_request_id};
+use shared::store::dynamodb::{DynamoStore, TableError, dynamodb_client};
 use shared::{ApiError, App};
 
 /// The whole API as an axum router: one fallback handler, routed by [`shared::ROUTES`].
@@ -106,4 +107,34 @@ pub fn routes(format: RoutesFormat) -> String {
         out.push_str("]\n");
     }
     out
+}
+
+/// A DynamoDB table name as DynamoDB accepts it, or why not (checked before anything connects).
+pub fn table_name(name: &str) -> Result<String, String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    if (3..=255).contains(&name.len()) && name.chars().all(allowed) {
+        Ok(name.to_owned())
+    } else {
+        Err("table name must be 3–255 characters of a-z, A-Z, 0-9, '_', '-', '.'".to_owned())
+    }
+}
+
+/// The DynamoDB store on `table` (at `endpoint`, else the Region's), created first when asked,
+/// else checked to exist: a server that cannot use its table says why in one line and exits.
+pub async fn dynamodb_store(
+    endpoint: Option<&str>,
+    table: &str,
+    region: &str,
+    create: bool,
+) -> Result<DynamoStore, String> {
+    let (client, _) = dynamodb_client(endpoint, Some(region)).await;
+    let store = DynamoStore::new(client, table);
+    let checked = if create { store.create_table().await } else { store.check_table().await };
+    checked.map_err(|error| match error {
+        TableError::Unreachable { cause } => {
+            format!("cannot reach DynamoDB at {}: {cause}", endpoint.unwrap_or("the Region's endpoint"))
+        }
+        other => other.to_string(),
+    })?;
+    Ok(store)
 }

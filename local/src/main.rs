@@ -9,7 +9,6 @@ use clap::{Parser, Subcommand};
 use shared::App;
 use shared::identity::IdentityMode;
 use shared::store::Store;
-use shared::store::dynamodb::{DynamoStore, dynamodb_client};
 use shared::store::embedded::EmbeddedStore;
 
 /// Serves the scopes API (Network Flow Monitor, OpenSearch, Macie) locally. Callers act as the
@@ -36,7 +35,7 @@ struct Args {
     #[arg(long, env = "DYNAMODB_ENDPOINT")]
     dynamodb_endpoint: Option<String>,
     /// DynamoDB table name.
-    #[arg(long, env = "TABLE_NAME", default_value = "scopes-api")]
+    #[arg(long, env = "TABLE_NAME", default_value = "scopes-api", value_parser = local_api::table_name)]
     table: String,
     /// Create the DynamoDB table first if it does not exist.
     #[arg(long)]
@@ -82,21 +81,14 @@ async fn run(args: Args) -> Result<(), String> {
         return Ok(());
     }
     if let Some(Command::CreateTable) = args.command {
-        let (client, _) = dynamodb_client(args.dynamodb_endpoint.as_deref(), Some(&args.region)).await;
-        DynamoStore::new(client, &args.table)
-            .create_table()
-            .await
-            .map_err(|e| format!("creating table {}: {e}", args.table))?;
+        let endpoint = args.dynamodb_endpoint.as_deref();
+        local_api::dynamodb_store(endpoint, &args.table, &args.region, true).await?;
         println!("table {} is ready", args.table);
         return Ok(());
     }
     let (store, described): (Arc<dyn Store>, String) = match &args.dynamodb_endpoint {
         Some(endpoint) => {
-            let (client, _) = dynamodb_client(Some(endpoint), Some(&args.region)).await;
-            let store = DynamoStore::new(client, &args.table);
-            if args.create_table {
-                store.create_table().await.map_err(|e| format!("creating table {}: {e}", args.table))?;
-            }
+            let store = local_api::dynamodb_store(Some(endpoint), &args.table, &args.region, args.create_table).await?;
             (Arc::new(store), format!("DynamoDB table {} at {endpoint}", args.table))
         }
         None if args.in_memory => {

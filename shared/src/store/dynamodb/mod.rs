@@ -121,6 +121,34 @@ fn scope_from_item(account: &AccountId, item: &Item) -> Result<Scope, StoreError
     })
 }
 
+/// Why the table could not be created or used: what the local server says before it exits.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    #[error("cannot reach DynamoDB: {cause}")]
+    Unreachable { cause: String },
+    #[error("table {0} does not exist (create it with --create-table, or `local-api create-table`)")]
+    Missing(String),
+    #[error("DynamoDB refused the request: {code}: {message}")]
+    Refused { code: String, message: String },
+    #[error("could not build a DynamoDB request: {0}")]
+    Build(String),
+}
+
+impl TableError {
+    fn build(err: aws_sdk_dynamodb::error::BuildError) -> Self {
+        Self::Build(err.to_string())
+    }
+}
+
+/// The innermost cause of an error, e.g. `Connection refused (os error 111)`.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
 /// Throttling becomes [`StoreError::Throttled`]; a write that met a running transaction on its
 /// item, [`StoreError::Contention`] (409, retry); anything else is a backend failure with its full
 /// context (logged, never sent to the caller).
@@ -266,7 +294,7 @@ impl DynamoStore {
 
     /// Creates the table (on-demand, TTL on [`TTL_ATTRIBUTE`]) if it does not exist, and waits
     /// until it is active. The same definition as `template.yaml`'s.
-    pub async fn create_table(&self) -> Result<(), StoreError> {
+    pub async fn create_table(&self) -> Result<(), TableError> {
         let attr = |name: &str| {
             AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build()
         };
@@ -275,20 +303,21 @@ impl DynamoStore {
             .client
             .create_table()
             .table_name(&self.table)
-            .attribute_definitions(attr("pk").map_err(build_error)?)
-            .attribute_definitions(attr("sk").map_err(build_error)?)
-            .key_schema(key("pk", KeyType::Hash).map_err(build_error)?)
-            .key_schema(key("sk", KeyType::Range).map_err(build_error)?)
+            .attribute_definitions(attr("pk").map_err(TableError::build)?)
+            .attribute_definitions(attr("sk").map_err(TableError::build)?)
+            .key_schema(key("pk", KeyType::Hash).map_err(TableError::build)?)
+            .key_schema(key("sk", KeyType::Range).map_err(TableError::build)?)
             .billing_mode(BillingMode::PayPerRequest)
             .send()
             .await;
         match created {
             Ok(_) => {}
             Err(err) if err.code() == Some("ResourceInUseException") => return Ok(()),
-            Err(err) => return Err(classify(err)),
+            Err(err) => return Err(self.table_error(&err)),
         }
         for _ in 0..120 {
-            let table = self.client.describe_table().table_name(&self.table).send().await.map_err(classify)?;
+            let table =
+                self.client.describe_table().table_name(&self.table).send().await.map_err(|e| self.table_error(&e))?;
             let status = table.table().and_then(|t| t.table_status()).map(|s| s.as_str().to_owned());
             if status.as_deref() == Some("ACTIVE") {
                 break;
@@ -299,15 +328,38 @@ impl DynamoStore {
             .enabled(true)
             .attribute_name(TTL_ATTRIBUTE)
             .build()
-            .map_err(build_error)?;
+            .map_err(TableError::build)?;
         self.client
             .update_time_to_live()
             .table_name(&self.table)
             .time_to_live_specification(ttl)
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(|e| self.table_error(&e))?;
         Ok(())
+    }
+
+    /// Whether the table exists and answers: the start-up check of the local server.
+    pub async fn check_table(&self) -> Result<(), TableError> {
+        match self.client.describe_table().table_name(&self.table).send().await {
+            Ok(_) => Ok(()),
+            Err(err) if err.code() == Some("ResourceNotFoundException") => Err(TableError::Missing(self.table.clone())),
+            Err(err) => Err(self.table_error(&err)),
+        }
+    }
+
+    /// A failed table call in one line a person can act on, never the SDK's debug form.
+    fn table_error<E: ProvideErrorMetadata, R>(&self, err: &SdkError<E, R>) -> TableError {
+        match err {
+            SdkError::DispatchFailure(failure) => TableError::Unreachable {
+                cause: failure.as_connector_error().map(|e| root_cause(e)).unwrap_or_else(|| "no connection".into()),
+            },
+            SdkError::TimeoutError(_) => TableError::Unreachable { cause: "no answer in time".into() },
+            _ => TableError::Refused {
+                code: err.code().unwrap_or("unknown error").to_owned(),
+                message: err.message().unwrap_or("no message").to_owned(),
+            },
+        }
     }
 
     /// Sends an UpdateItem, retrying while it meets a transaction on its item. `Ok(Ok(out))`
