@@ -173,10 +173,23 @@ def main(endpoint):
               f"describe-packages: {status} {body}")
         check(body["PackageDetailsList"][0]["AllowListedUserList"] == ["333333333333", "GLOBAL"], body)
         passed += 1
+        status, _, body = emulators["update-package"].invoke(event("update-package", package_id=package_id))
+        check(status == 200 and body["PackageDetails"]["AvailablePackageVersion"] == "v2", f"update-package: {body}")
+        check(body["PackageDetails"]["AllowListedUserList"] == ["333333333333", "GLOBAL"], body)
+        passed += 1
+        status, _, body = emulators["get-package-version-history"].invoke(
+            event("get-package-version-history", package_id=package_id))
+        check(status == 200 and [v["PackageVersion"] for v in body["PackageVersionHistoryList"]] == ["v2"]
+              and body["PackageVersionHistoryList"][0]["CommitMessage"] == "Add the 2026 synonyms"
+              and "NextToken" in body, f"get-package-version-history: {status} {body}")
+        passed += 1
         status, _, body = emulators["delete-package"].invoke(event("delete-package", package_id=package_id))
         check(status == 200 and body["PackageDetails"]["PackageStatus"] == "DELETED", f"delete-package: {body}")
         status, headers, _ = emulators["delete-package"].invoke(event("delete-package", package_id=package_id))
         check(status == 409 and headers.get("x-amzn-errortype") == "ResourceNotFoundException", "package deleted")
+        status, headers, _ = emulators["get-package-version-history"].invoke(
+            event("get-package-version-history", package_id=package_id))
+        check(status == 409 and headers.get("x-amzn-errortype") == "ResourceNotFoundException", "history deleted")
         passed += 1
 
         # Macie: account 222222222222 enables Macie and adds member 333333333333 for the other events.

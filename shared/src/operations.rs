@@ -108,6 +108,8 @@ operations! {
     CreatePackage: OpenSearch, "POST", "/2021-01-01/packages" => opensearch::handlers::create_package;
     DescribePackages: OpenSearch, "POST", "/2021-01-01/packages/describe" => opensearch::handlers::describe_packages;
     DeletePackage: OpenSearch, "DELETE", "/2021-01-01/packages/{PackageID}" => opensearch::handlers::delete_package;
+    UpdatePackage: OpenSearch, "POST", "/2021-01-01/packages/update" => opensearch::handlers::update_package;
+    GetPackageVersionHistory: OpenSearch, "GET", "/2021-01-01/packages/{PackageID}/history" => opensearch::handlers::get_package_version_history;
     BatchUpdateAutomatedDiscoveryAccounts: Macie, "PATCH", "/automated-discovery/accounts" => macie::handlers::batch_update_automated_discovery_accounts;
     ListAutomatedDiscoveryAccounts: Macie, "GET", "/automated-discovery/accounts" => macie::handlers::list_automated_discovery_accounts;
     EnableMacie: Macie, "POST", "/macie" => macie::handlers::enable_macie;

@@ -8,14 +8,15 @@ use regex::Regex;
 
 use super::model::{
     CreatePackageInput, DescribePackagesFilterWire, DescribePackagesInput, PackageConfigurationWire,
-    PackageEncryptionOptionsWire, PackageSourceWire, UpdatePackageScopeInput,
+    PackageEncryptionOptionsWire, PackageSourceWire, UpdatePackageInput, UpdatePackageScopeInput,
 };
 use crate::common::AccountId;
 use crate::error::ApiError;
 
 /// Most users a package's scope may hold (docs/opensearch.md §3.5), and most users one request may list.
 pub const MAX_USERS: usize = 1000;
-/// DescribePackages page size when `MaxResults` is absent or 0, and its largest value.
+/// DescribePackages and GetPackageVersionHistory page size when `MaxResults` is absent or 0, and its
+/// largest value.
 pub const MAX_RESULTS: usize = 100;
 
 fn pattern(re: &str) -> Regex {
@@ -522,6 +523,97 @@ impl ScopeUpdate {
     }
 }
 
+/// A package version's name on the wire: `v1`, `v2`, … (docs/opensearch.md §1.7).
+pub fn version_name(version: u64) -> String {
+    format!("v{version}")
+}
+
+/// How UpdatePackage changes `PackageDescription`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DescriptionChange {
+    /// Absent: the description stays.
+    Keep,
+    /// `""`: the package has no description any more.
+    Remove,
+    Set(String),
+}
+
+/// A validated UpdatePackage request (docs/opensearch.md §6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageUpdate {
+    pub package_id: PackageId,
+    pub source: PackageSource,
+    pub description: DescriptionChange,
+    /// `None` when absent or empty: the version then has no commit message.
+    pub commit_message: Option<String>,
+    /// Replaces the configuration whole when given; kept when absent.
+    pub configuration: Option<PackageConfiguration>,
+    /// Replaces the encryption options when given; kept when absent.
+    pub encryption: Option<EncryptionOptions>,
+}
+
+impl PackageUpdate {
+    pub fn parse(input: UpdatePackageInput) -> Result<Self, ApiError> {
+        let id = input.package_id.ok_or_else(|| required("PackageID"))?;
+        let package_id = PackageId::parse("PackageID", &id)?;
+        let source = input.package_source.ok_or_else(|| required("PackageSource"))?;
+        let source = PackageSource::parse("PackageSource", source)?;
+        let description = match input.package_description {
+            None => DescriptionChange::Keep,
+            Some(d) if d.is_empty() => DescriptionChange::Remove,
+            Some(d) => {
+                length_between("PackageDescription", &d, 0, 1024)?;
+                DescriptionChange::Set(d)
+            }
+        };
+        if let Some(message) = &input.commit_message {
+            length_between("CommitMessage", message, 0, 160)?;
+        }
+        let configuration =
+            input.package_configuration.map(|c| PackageConfiguration::parse("PackageConfiguration", c)).transpose()?;
+        let encryption = input
+            .package_encryption_options
+            .map(|e| EncryptionOptions::parse("PackageEncryptionOptions", e))
+            .transpose()?;
+        Ok(Self {
+            package_id,
+            source,
+            description,
+            commit_message: input.commit_message.filter(|m| !m.is_empty()),
+            configuration,
+            encryption,
+        })
+    }
+}
+
+/// A validated GetPackageVersionHistory request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryQuery {
+    pub package_id: PackageId,
+    /// 1..=100.
+    pub max_results: usize,
+    /// The `nextToken` as sent, decoded by the handler.
+    pub next_token: Option<String>,
+}
+
+impl HistoryQuery {
+    /// From the `{PackageID}` label and the `maxResults` and `nextToken` query parameters.
+    pub fn parse(package_id: &str, max_results: Option<&str>, next_token: Option<&str>) -> Result<Self, ApiError> {
+        let package_id = PackageId::parse("PackageID", package_id)?;
+        // As DescribePackages' MaxResults: 0 reads as "the default page size", like absence.
+        let max_results = match max_results.map(|raw| (raw, raw.parse::<i64>())) {
+            None | Some((_, Ok(0))) => MAX_RESULTS,
+            Some((_, Ok(n))) if (1..=MAX_RESULTS as i64).contains(&n) => n as usize,
+            Some((raw, _)) => {
+                return Err(ApiError::validation(format!(
+                    "maxResults: '{raw}' must be an integer from 0 to {MAX_RESULTS} (0 or absent means {MAX_RESULTS})"
+                )));
+            }
+        };
+        Ok(Self { package_id, max_results, next_token: next_token.map(str::to_owned) })
+    }
+}
+
 /// The package fields DescribePackages filters on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FilterName {
@@ -638,6 +730,10 @@ mod tests {
 
     fn describe(body: serde_json::Value) -> Result<DescribeQuery, ApiError> {
         DescribeQuery::parse(parse_json(body.to_string().as_bytes())?)
+    }
+
+    fn package_update(body: serde_json::Value) -> Result<PackageUpdate, ApiError> {
+        PackageUpdate::parse(parse_json(body.to_string().as_bytes())?)
     }
 
     fn minimal() -> serde_json::Value {
@@ -969,5 +1065,83 @@ mod tests {
             let msg = validation_message(describe(body.clone()));
             assert!(msg.starts_with(want), "{body}: {msg}");
         }
+    }
+
+    #[test]
+    fn update_package_requests() {
+        let minimal =
+            serde_json::json!({"PackageID": "pkg-abc", "PackageSource": {"S3BucketName": "bkt", "S3Key": "k"}});
+        let u = package_update(minimal.clone()).unwrap();
+        assert_eq!(u.package_id.as_str(), "pkg-abc");
+        assert_eq!(u.source, PackageSource { bucket: "bkt".into(), key: "k".into() });
+        assert_eq!(
+            (u.description, u.commit_message, u.configuration, u.encryption),
+            (DescriptionChange::Keep, None, None, None)
+        );
+
+        let mut full = minimal.clone();
+        full["PackageDescription"] = "d".repeat(1024).into();
+        full["CommitMessage"] = "m".repeat(160).into();
+        full["PackageConfiguration"] =
+            serde_json::json!({"LicenseRequirement": "NONE", "ConfigurationRequirement": "OPTIONAL"});
+        full["PackageEncryptionOptions"] = serde_json::json!({"EncryptionEnabled": false});
+        full["PackageName"] = "ignored".into();
+        let u = package_update(full).unwrap();
+        assert_eq!(u.description, DescriptionChange::Set("d".repeat(1024)));
+        assert_eq!(u.commit_message, Some("m".repeat(160)));
+        assert_eq!(u.configuration.unwrap().configuration_requirement, Requirement::Optional);
+        assert_eq!(u.encryption, Some(EncryptionOptions { enabled: false, kms_key_identifier: None }));
+
+        let mut empty = minimal.clone();
+        empty["PackageDescription"] = "".into();
+        empty["CommitMessage"] = "".into();
+        let u = package_update(empty).unwrap();
+        assert_eq!(u.description, DescriptionChange::Remove, "an empty description removes it");
+        assert_eq!(u.commit_message, None, "an empty commit message is none");
+
+        let broken: Vec<(&str, serde_json::Value, &str)> = vec![
+            ("PackageID", serde_json::Value::Null, "PackageID: a value is required"),
+            ("PackageID", "pkg-XYZ".into(), "PackageID: 'pkg-XYZ'"),
+            ("PackageSource", serde_json::Value::Null, "PackageSource: a value is required"),
+            ("PackageSource", serde_json::json!({"S3Key": "k"}), "PackageSource.S3BucketName: a value is required"),
+            ("PackageSource", serde_json::json!({"S3BucketName": "bkt"}), "PackageSource.S3Key: a value is required"),
+            ("PackageDescription", "d".repeat(1025).into(), "PackageDescription: must be from 0 to 1024"),
+            ("CommitMessage", "m".repeat(161).into(), "CommitMessage: must be from 0 to 160"),
+            ("CommitMessage", 5.into(), "CommitMessage: invalid type"),
+            (
+                "PackageConfiguration",
+                serde_json::json!({"LicenseRequirement": "NONE"}),
+                "PackageConfiguration.ConfigurationRequirement: a value is required",
+            ),
+            (
+                "PackageEncryptionOptions",
+                serde_json::json!({"EncryptionEnabled": true, "KmsKeyIdentifier": ""}),
+                "PackageEncryptionOptions.KmsKeyIdentifier",
+            ),
+        ];
+        for (member, value, want) in broken {
+            let mut body = minimal.clone();
+            body[member] = value.clone();
+            let msg = validation_message(package_update(body));
+            assert!(msg.starts_with(want), "{member} = {value}: {msg}");
+        }
+        // Members are checked in the model's order: PackageID before PackageSource.
+        assert!(validation_message(package_update(serde_json::json!({}))).starts_with("PackageID"));
+    }
+
+    #[test]
+    fn history_requests() {
+        let q = HistoryQuery::parse("pkg-abc", None, None).unwrap();
+        assert_eq!((q.package_id.as_str(), q.max_results, q.next_token), ("pkg-abc", 100, None));
+        assert_eq!(HistoryQuery::parse("F1", Some("0"), None).unwrap().max_results, 100);
+        assert_eq!(HistoryQuery::parse("F1", Some("1"), Some("t")).unwrap().next_token.as_deref(), Some("t"));
+        assert_eq!(HistoryQuery::parse("F1", Some("100"), None).unwrap().max_results, 100);
+        for bad in ["-1", "101", "", "abc", "1.5", "9223372036854775808"] {
+            let msg = validation_message(HistoryQuery::parse("F1", Some(bad), None));
+            assert!(msg.starts_with(&format!("maxResults: '{bad}'")), "{msg}");
+        }
+        assert!(validation_message(HistoryQuery::parse("", Some("5"), None)).starts_with("PackageID: ''"));
+        assert_eq!(version_name(1), "v1");
+        assert_eq!(version_name(42), "v42");
     }
 }

@@ -2,10 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::domain::{DescribeQuery, NewPackage, PackageId, ScopeUpdate, UserSet, package_not_found};
+use super::domain::{
+    DescribeQuery, HistoryQuery, NewPackage, PackageConfiguration, PackageId, PackageUpdate, ScopeUpdate, UserSet,
+    package_not_found, version_name,
+};
 use super::model::{
-    CreatePackageInput, DescribePackagesInput, DescribePackagesOutput, PackageConfigurationOut, PackageDetailsOut,
-    PackageDetailsOutput, PackageEncryptionOptionsOut, PackageVendingOptionsOut, UpdatePackageScopeInput,
+    CreatePackageInput, DescribePackagesInput, DescribePackagesOutput, GetPackageVersionHistoryOutput,
+    PackageConfigurationOut, PackageDetailsOut, PackageDetailsOutput, PackageEncryptionOptionsOut,
+    PackageVendingOptionsOut, PackageVersionHistoryOut, UpdatePackageInput, UpdatePackageScopeInput,
     UpdatePackageScopeOutput,
 };
 use crate::app::App;
@@ -14,7 +18,16 @@ use crate::common::pagination;
 use crate::error::ApiError;
 use crate::request::{ApiRequest, to_body};
 use crate::store::StoreError;
-use crate::store::packages::{Package, STATUS_AVAILABLE, STATUS_DELETED};
+use crate::store::packages::{Package, STATUS_AVAILABLE, STATUS_DELETED, next_before};
+
+fn configuration(c: &PackageConfiguration) -> PackageConfigurationOut<'_> {
+    PackageConfigurationOut {
+        license_requirement: c.license_requirement.as_str(),
+        license_filepath: c.license_filepath.as_deref(),
+        configuration_requirement: c.configuration_requirement.as_str(),
+        requires_restart_for_configuration_update: c.requires_restart,
+    }
+}
 
 /// `PackageDetails` of `package` as `caller` may see it: `AllowListedUserList` only for the owner
 /// (always present for it, `[]` when empty).
@@ -27,13 +40,9 @@ fn details<'a>(package: &'a Package, caller: &AccountId, status: &'static str) -
         package_status: status,
         created_at: package.created_at,
         last_updated_at: package.last_updated_at,
+        available_package_version: version_name(package.available_version),
         engine_version: package.engine_version.as_ref().map(|v| v.as_str()),
-        available_package_configuration: package.configuration.as_ref().map(|c| PackageConfigurationOut {
-            license_requirement: c.license_requirement.as_str(),
-            license_filepath: c.license_filepath.as_deref(),
-            configuration_requirement: c.configuration_requirement.as_str(),
-            requires_restart_for_configuration_update: c.requires_restart,
-        }),
+        available_package_configuration: package.configuration.as_ref().map(configuration),
         allow_listed_user_list: (package.owner == *caller).then(|| package.users.as_strs()),
         package_owner: package.owner.as_str(),
         package_vending_options: PackageVendingOptionsOut { vending_enabled: package.vending_enabled },
@@ -89,6 +98,7 @@ pub async fn create_package(app: &App, caller: &AccountId, request: &ApiRequest)
         last_updated_at: now,
         users: UserSet::default(),
         version: 1,
+        available_version: 1,
     };
     app.packages.create_package(&package).await.map_err(store_error(&package.id))?;
     to_body(&PackageDetailsOutput { package_details: details(&package, caller, STATUS_AVAILABLE) })
@@ -131,4 +141,55 @@ pub async fn delete_package(app: &App, caller: &AccountId, request: &ApiRequest)
     let id = PackageId::parse("PackageID", request.path_params.get("PackageID"))?;
     let package = app.packages.delete_package(caller, &id).await.map_err(store_error(&id))?;
     to_body(&PackageDetailsOutput { package_details: details(&package, caller, STATUS_DELETED) })
+}
+
+pub async fn update_package(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let update = PackageUpdate::parse(request.json::<UpdatePackageInput>()?)?;
+    let id = &update.package_id;
+    let package = app.packages.update_package(caller, &update, app.now()).await.map_err(store_error(id))?;
+    to_body(&PackageDetailsOutput { package_details: details(&package, caller, STATUS_AVAILABLE) })
+}
+
+/// Where the next GetPackageVersionHistory page starts: below this version (always at least 2).
+#[derive(Serialize, Deserialize)]
+struct HistoryCursor {
+    before: u64,
+}
+
+pub async fn get_package_version_history(
+    app: &App,
+    caller: &AccountId,
+    request: &ApiRequest,
+) -> Result<Vec<u8>, ApiError> {
+    let query = HistoryQuery::parse(
+        request.path_params.get("PackageID"),
+        request.query_param("maxResults"),
+        request.query_param("nextToken"),
+    )?;
+    let before = match &query.next_token {
+        Some(token) => {
+            let cursor = pagination::decode::<HistoryCursor>("nextToken", token)?;
+            // Issued only above version 1, where a page has something below it.
+            if cursor.before < 2 {
+                return Err(ApiError::validation("nextToken: the pagination token is not valid"));
+            }
+            Some(cursor.before)
+        }
+        None => None,
+    };
+    let id = &query.package_id;
+    let page = app.packages.package_history(caller, id, before, query.max_results).await.map_err(store_error(id))?;
+    to_body(&GetPackageVersionHistoryOutput {
+        package_id: id.as_str(),
+        package_version_history_list: page
+            .iter()
+            .map(|entry| PackageVersionHistoryOut {
+                package_version: version_name(entry.version),
+                commit_message: entry.commit_message.as_deref(),
+                created_at: entry.created_at,
+                package_configuration: entry.configuration.as_ref().map(configuration),
+            })
+            .collect(),
+        next_token: next_before(&page).map(|before| pagination::encode(&HistoryCursor { before })),
+    })
 }

@@ -1,4 +1,5 @@
-//! OpenSearch Service packages: UpdatePackageScope, CreatePackage, DescribePackages, DeletePackage.
+//! OpenSearch Service packages: UpdatePackageScope, CreatePackage, DescribePackages, DeletePackage,
+//! UpdatePackage, GetPackageVersionHistory.
 
 pub mod domain;
 pub mod handlers;

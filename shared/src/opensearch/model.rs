@@ -77,6 +77,23 @@ pub struct CreatePackageInput {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+pub struct UpdatePackageInput {
+    #[serde(default, rename = "PackageID")]
+    pub package_id: Option<String>,
+    #[serde(default)]
+    pub package_source: Option<PackageSourceWire>,
+    #[serde(default)]
+    pub package_description: Option<String>,
+    #[serde(default)]
+    pub commit_message: Option<String>,
+    #[serde(default)]
+    pub package_configuration: Option<PackageConfigurationWire>,
+    #[serde(default)]
+    pub package_encryption_options: Option<PackageEncryptionOptionsWire>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct DescribePackagesFilterWire {
     #[serde(default)]
     pub name: Option<String>,
@@ -142,6 +159,8 @@ pub struct PackageDetailsOut<'a> {
     pub package_status: &'static str,
     pub created_at: i64,
     pub last_updated_at: i64,
+    /// `v1`, `v2`, …: the package's current version.
+    pub available_package_version: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub engine_version: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -155,7 +174,7 @@ pub struct PackageDetailsOut<'a> {
     pub package_encryption_options: Option<PackageEncryptionOptionsOut<'a>>,
 }
 
-/// CreatePackage and DeletePackage output.
+/// CreatePackage, UpdatePackage and DeletePackage output.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PackageDetailsOutput<'a> {
@@ -166,6 +185,28 @@ pub struct PackageDetailsOutput<'a> {
 #[serde(rename_all = "PascalCase")]
 pub struct DescribePackagesOutput<'a> {
     pub package_details_list: Vec<PackageDetailsOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// One entry of `PackageVersionHistoryList` (`PluginProperties` is never sent).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PackageVersionHistoryOut<'a> {
+    pub package_version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit_message: Option<&'a str>,
+    pub created_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_configuration: Option<PackageConfigurationOut<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetPackageVersionHistoryOutput<'a> {
+    #[serde(rename = "PackageID")]
+    pub package_id: &'a str,
+    pub package_version_history_list: Vec<PackageVersionHistoryOut<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }

@@ -5,17 +5,20 @@
 //! the owner addresses a package (anyone else gets `NotFound`, as if it did not exist); every
 //! scope change is one atomic write, so concurrent ADDs all survive and the 1000-user cap holds
 //! exactly under concurrency; a package is visible to its owner and to the accounts its scope
-//! lists (or everyone, with `GLOBAL`), and gone for all once deleted.
+//! lists (or everyone, with `GLOBAL`), and gone for all once deleted. Each UpdatePackage makes the
+//! next version and writes its history entry in the same atomic write, so concurrent updates get
+//! distinct, gap-free versions and lose neither an entry nor a concurrent scope change.
 
 use std::collections::BTreeSet;
+use std::ops::RangeInclusive;
 
 use async_trait::async_trait;
 
 use super::StoreError;
 use crate::common::AccountId;
 use crate::opensearch::domain::{
-    EncryptionOptions, EngineVersion, FilterName, MAX_USERS, PackageConfiguration, PackageId, PackageName,
-    PackageSource, PackageType, ScopeOperation, UserSet, too_many_users, vending_disabled,
+    DescriptionChange, EncryptionOptions, EngineVersion, FilterName, MAX_USERS, PackageConfiguration, PackageId,
+    PackageName, PackageSource, PackageType, PackageUpdate, ScopeOperation, UserSet, too_many_users, vending_disabled,
 };
 
 /// The status of every stored package: nothing is copied or validated asynchronously here, so
@@ -39,12 +42,29 @@ pub struct Package {
     pub encryption: Option<EncryptionOptions>,
     /// Epoch seconds.
     pub created_at: i64,
-    /// Epoch seconds of the last scope change (the creation time before any).
+    /// Epoch seconds of the last scope change or UpdatePackage (the creation time before any).
     pub last_updated_at: i64,
     /// The package's scope: who besides the owner may see it.
     pub users: UserSet,
     /// Bumped by every write of the package (1 when created).
     pub version: u64,
+    /// The package version (`AvailablePackageVersion` `v<n>`): 1 when created, bumped by each
+    /// UpdatePackage only. Unlike [`Package::version`], it has no gaps: versions 1..=n all have
+    /// a history entry.
+    pub available_version: u64,
+}
+
+/// One entry of a package's version history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageVersion {
+    /// The [`Package::available_version`] this entry is about.
+    pub version: u64,
+    /// Epoch seconds: the package's creation for version 1, else the UpdatePackage's
+    /// `LastUpdatedAt`.
+    pub created_at: i64,
+    pub commit_message: Option<String>,
+    /// The configuration in effect from this version on.
+    pub configuration: Option<PackageConfiguration>,
 }
 
 impl Package {
@@ -103,6 +123,63 @@ pub fn rescoped(
     Ok(Package { users: next, version: current.version + 1, last_updated_at: now, ..current.clone() })
 }
 
+/// The history entry of a new package's first version.
+pub fn first_version(package: &Package) -> PackageVersion {
+    PackageVersion {
+        version: package.available_version,
+        created_at: package.created_at,
+        commit_message: None,
+        configuration: package.configuration.clone(),
+    }
+}
+
+/// `current` after UpdatePackage `update` at `now`, and the history entry of its new version:
+/// the next package version (also when nothing else differs), the next write version,
+/// `last_updated_at` now, the new source, and the description, configuration and encryption
+/// options where the update gives them. Never the scope, name, type, owner, vending or creation
+/// time (docs/opensearch.md §6.3).
+pub fn updated(current: &Package, update: &PackageUpdate, now: i64) -> (Package, PackageVersion) {
+    let description = match &update.description {
+        DescriptionChange::Keep => current.description.clone(),
+        DescriptionChange::Remove => None,
+        DescriptionChange::Set(description) => Some(description.clone()),
+    };
+    let next = Package {
+        source: update.source.clone(),
+        description,
+        configuration: update.configuration.clone().or_else(|| current.configuration.clone()),
+        encryption: update.encryption.clone().or_else(|| current.encryption.clone()),
+        last_updated_at: now,
+        version: current.version + 1,
+        available_version: current.available_version + 1,
+        ..current.clone()
+    };
+    let entry = PackageVersion {
+        version: next.available_version,
+        created_at: now,
+        commit_message: update.commit_message.clone(),
+        configuration: next.configuration.clone(),
+    };
+    (next, entry)
+}
+
+/// The versions a history page may hold: those below `before` (the page's cursor), all of them
+/// without one. Empty when `before` is 1 or 0.
+pub fn history_versions(before: Option<u64>) -> RangeInclusive<u64> {
+    match before {
+        // `1..=0` is empty.
+        Some(before) => 1..=before.saturating_sub(1),
+        None => 1..=u64::MAX,
+    }
+}
+
+/// Where the history page after `page` (newest first) starts: below its last version, unless
+/// that is version 1, the oldest. The history has no gaps, so a page that ends above version 1
+/// has more after it (docs/opensearch.md §7.4).
+pub fn next_before(page: &[PackageVersion]) -> Option<u64> {
+    page.last().map(|entry| entry.version).filter(|version| *version > 1)
+}
+
 /// The packages shared with `caller` that its share entries point to (`(owner, package ID)` of the
 /// entries for it and for `GLOBAL`): each once, in order, without the caller's own (listed
 /// already). An entry may be stale: the package's own scope decides whether it is visible.
@@ -143,16 +220,34 @@ pub trait PackageStore: Send + Sync {
     /// particular order.
     async fn packages_visible_to(&self, caller: &AccountId) -> Result<Vec<Package>, StoreError>;
 
-    /// Deletes `owner`'s package `id`, freeing its name, and returns it as it was.
+    /// Deletes `owner`'s package `id`, freeing its name, and returns it as it was. Its history
+    /// goes with it.
     async fn delete_package(&self, owner: &AccountId, id: &PackageId) -> Result<Package, StoreError>;
+
+    /// Applies UpdatePackage `update` ([`updated`]) to `owner`'s package `update.package_id` in one
+    /// atomic write together with the new version's history entry, and returns the package as
+    /// written. A concurrent scope change is kept (the update writes no users); concurrent
+    /// updates each get their own version.
+    async fn update_package(&self, owner: &AccountId, update: &PackageUpdate, now: i64) -> Result<Package, StoreError>;
+
+    /// At most `limit` entries of the version history of `owner`'s package `id`, newest first,
+    /// of the versions in [`history_versions`]`(before)`. [`StoreError::NotFound`] when `owner` has
+    /// no package `id`, whatever history is left.
+    async fn package_history(
+        &self,
+        owner: &AccountId,
+        id: &PackageId,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<PackageVersion>, StoreError>;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::ApiError;
-    use crate::opensearch::domain::PackageUser;
     use crate::opensearch::domain::ScopeOperation::{Add, Override, Remove};
+    use crate::opensearch::domain::{PackageUser, Requirement};
 
     fn users(items: &[&str]) -> UserSet {
         UserSet::from_stored(items.iter().copied()).expect("users")
@@ -179,6 +274,7 @@ mod tests {
             last_updated_at: 20,
             users: users(scope),
             version: 3,
+            available_version: 2,
         }
     }
 
@@ -243,6 +339,99 @@ mod tests {
         let replaced = rescoped(&current, Override, &UserSet::default(), 99).unwrap();
         assert!(replaced.users.is_empty());
         assert_eq!(Package { users: current.users.clone(), version: 3, last_updated_at: 20, ..replaced }, current);
+    }
+
+    fn update(description: DescriptionChange) -> PackageUpdate {
+        PackageUpdate {
+            package_id: PackageId::generate(),
+            source: PackageSource { bucket: "new-bucket".into(), key: "new-key".into() },
+            description,
+            commit_message: None,
+            configuration: None,
+            encryption: None,
+        }
+    }
+
+    fn configuration(requirement: Requirement) -> PackageConfiguration {
+        PackageConfiguration {
+            license_requirement: requirement,
+            license_filepath: None,
+            configuration_requirement: Requirement::None,
+            requires_restart: None,
+        }
+    }
+
+    #[test]
+    fn a_new_package_starts_its_history_at_its_creation() {
+        let mut created = package(true, &[]);
+        created.available_version = 1;
+        created.configuration = Some(configuration(Requirement::Optional));
+        let entry = first_version(&created);
+        assert_eq!(
+            entry,
+            PackageVersion {
+                version: 1,
+                created_at: 10,
+                commit_message: None,
+                configuration: Some(configuration(Requirement::Optional)),
+            }
+        );
+    }
+
+    #[test]
+    fn an_update_makes_the_next_version_and_changes_only_what_it_may() {
+        let mut current = package(true, &["444455556666", "GLOBAL"]);
+        current.description = Some("old".into());
+        current.configuration = Some(configuration(Requirement::Required));
+        current.encryption = Some(EncryptionOptions { enabled: true, kms_key_identifier: None });
+
+        // Nothing but the source given: the rest is kept, the version moves on all the same.
+        let (next, entry) = updated(&current, &update(DescriptionChange::Keep), 99);
+        assert_eq!((next.available_version, next.version, next.last_updated_at), (3, 4, 99));
+        assert_eq!(next.source, PackageSource { bucket: "new-bucket".into(), key: "new-key".into() });
+        assert_eq!(
+            Package { source: current.source.clone(), version: 3, available_version: 2, last_updated_at: 20, ..next },
+            current,
+            "scope, name, type, owner, vending, creation time, description, configuration and encryption stay"
+        );
+        assert_eq!(
+            entry,
+            PackageVersion {
+                version: 3,
+                created_at: 99,
+                commit_message: None,
+                configuration: Some(configuration(Requirement::Required)),
+            },
+            "the entry carries the configuration in effect"
+        );
+
+        // Everything given: replaced whole; "" removes the description.
+        let mut all = update(DescriptionChange::Remove);
+        all.commit_message = Some("new synonyms".into());
+        all.configuration = Some(configuration(Requirement::None));
+        all.encryption = Some(EncryptionOptions { enabled: false, kms_key_identifier: Some("k".into()) });
+        let (next, entry) = updated(&current, &all, 99);
+        assert_eq!(next.description, None);
+        assert_eq!(next.configuration, Some(configuration(Requirement::None)));
+        assert_eq!(next.encryption, all.encryption);
+        assert_eq!(next.users, current.users);
+        assert_eq!(entry.commit_message.as_deref(), Some("new synonyms"));
+        assert_eq!(entry.configuration, Some(configuration(Requirement::None)));
+        let (next, _) = updated(&current, &update(DescriptionChange::Set("new".into())), 99);
+        assert_eq!(next.description.as_deref(), Some("new"));
+    }
+
+    #[test]
+    fn history_pages_go_down_to_version_1() {
+        assert_eq!(history_versions(None), 1..=u64::MAX);
+        assert_eq!(history_versions(Some(5)), 1..=4);
+        assert!(history_versions(Some(1)).is_empty());
+        assert!(history_versions(Some(0)).is_empty());
+        let entry = |version| PackageVersion { version, created_at: 0, commit_message: None, configuration: None };
+        assert_eq!(next_before(&[entry(7), entry(6)]), Some(6));
+        assert_eq!(next_before(&[entry(2), entry(1)]), None, "version 1 is the last");
+        assert_eq!(next_before(&[entry(1)]), None);
+        assert_eq!(next_before(&[]), None);
     }
 
     #[test]

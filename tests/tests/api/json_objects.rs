@@ -74,6 +74,12 @@ async fn every_body_operation_refuses_json_that_is_not_an_object(kind: StoreKind
             }
             "UpdatePackageScope" => &[format!(r#"["{package_id}", "ADD", ["333333333333"]]"#)],
             "DescribePackages" => &[r#"{"Filters": [["PackageName", ["dictionary"]]]}"#.into()],
+            "UpdatePackage" => &[
+                format!(r#"{{"PackageID": "{package_id}", "PackageSource": ["bucket", "key-2"]}}"#),
+                format!(
+                    r#"{{"PackageID": "{package_id}", "PackageSource": {{"S3BucketName": "bucket", "S3Key": "k"}}, "PackageConfiguration": ["NONE", "NONE"]}}"#
+                ),
+            ],
             "CreateMember" => &[r#"{"account": ["333333333333", "x@example.com"]}"#.into()],
             "BatchUpdateAutomatedDiscoveryAccounts" => &[r#"{"accounts": [["222222222222", "DISABLED"]]}"#.into()],
             _ => &[],

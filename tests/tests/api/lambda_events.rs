@@ -209,12 +209,35 @@ async fn opensearch_events_run_to_their_expected_answers() {
     assert_eq!(packages.len(), 1, "{body}");
     assert_eq!(packages[0]["PackageID"], id.as_str());
     assert_eq!(packages[0]["AllowListedUserList"], serde_json::json!(["333333333333", "GLOBAL"]));
+    assert_eq!(packages[0]["AvailablePackageVersion"], "v1");
+
+    let (status, body, response) = invoke(&app, Operation::UpdatePackage, &event(Operation::UpdatePackage)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(response.headers()["x-amzn-requestid"], "evt-update-package");
+    let details = &body["PackageDetails"];
+    assert_eq!(details["AvailablePackageVersion"], "v2");
+    assert_eq!(details["PackageDescription"], "Synonyms, second edition");
+    assert_eq!(details["AllowListedUserList"], serde_json::json!(["333333333333", "GLOBAL"]), "the scope stays");
+
+    let history = Operation::GetPackageVersionHistory;
+    let (status, body, _) = invoke(&app, history, &event(history)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["PackageID"], id.as_str());
+    let entries = body["PackageVersionHistoryList"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "the event's maxResults=1: {body}");
+    assert_eq!(entries[0]["PackageVersion"], "v2");
+    assert_eq!(entries[0]["CommitMessage"], "Add the 2026 synonyms");
+    assert!(body["NextToken"].is_string(), "v1 is on the next page: {body}");
 
     let (status, body, _) = invoke(&app, Operation::DeletePackage, &event(Operation::DeletePackage)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["PackageDetails"]["PackageStatus"], "DELETED");
+    assert_eq!(body["PackageDetails"]["AvailablePackageVersion"], "v2");
     let (status, _, response) = invoke(&app, Operation::DeletePackage, &event(Operation::DeletePackage)).await;
     assert_eq!(status, 409, "OpenSearch's not-found is 409");
+    assert_eq!(response.headers()["x-amzn-errortype"], "ResourceNotFoundException");
+    let (status, _, response) = invoke(&app, history, &event(history)).await;
+    assert_eq!(status, 409, "the history went with the package");
     assert_eq!(response.headers()["x-amzn-errortype"], "ResourceNotFoundException");
 }
 

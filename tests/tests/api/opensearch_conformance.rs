@@ -3,18 +3,21 @@
 //! after delete); only the owner addresses a package; ADD/REMOVE/OVERRIDE are set operations in
 //! one atomic write, with the 1000-user cap exact even under concurrency; vending off is a
 //! disabled operation; what an account sees is its own packages and those whose scope lists it or
-//! `GLOBAL`, and nothing once a share is removed or the package deleted. Every test runs on
-//! DynamoDB Local and on the embedded (redb) store.
+//! `GLOBAL`, and nothing once a share is removed or the package deleted. UpdatePackage makes the
+//! next version with its history entry in one atomic write (concurrent updates get distinct,
+//! gap-free versions and keep concurrent scope changes); the history is the owner's, newest
+//! first, paged, and goes with the package. Every test runs on DynamoDB Local and on the embedded
+//! (redb) store; a few check the DynamoDB item layout itself.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use shared::error::ApiError;
 use shared::opensearch::domain::{
-    EncryptionOptions, EngineVersion, PackageConfiguration, PackageId, PackageName, PackageSource, PackageType,
-    Requirement, ScopeOperation, UserSet,
+    DescriptionChange, EncryptionOptions, EngineVersion, PackageConfiguration, PackageId, PackageName, PackageSource,
+    PackageType, PackageUpdate, Requirement, ScopeOperation, UserSet,
 };
-use shared::store::packages::Package;
+use shared::store::packages::{Package, PackageStore, PackageVersion};
 use shared::store::{Store, StoreError};
 use tokio::sync::Barrier;
 
@@ -36,6 +39,12 @@ on_both_stores!(
     many_shared_packages_are_all_visible,
     delete_returns_the_package_and_frees_the_name,
     delete_racing_scope_changes,
+    versions_start_at_1_and_each_update_makes_the_next,
+    updates_and_history_are_the_owners_only,
+    history_pages_go_newest_first_down_to_v1,
+    delete_takes_the_history_and_a_new_package_starts_at_v1,
+    concurrent_updates_and_scope_changes_lose_nothing,
+    delete_racing_updates,
 );
 
 const A: &str = "111111111111";
@@ -78,6 +87,7 @@ fn package(owner: &str, name: &str, vending: bool) -> Package {
         last_updated_at: t,
         users: UserSet::default(),
         version: 1,
+        available_version: 1,
     }
 }
 
@@ -569,5 +579,447 @@ async fn delete_racing_scope_changes(kind: StoreKind) {
             assert!(visible(&store, &user).await.is_empty(), "{user} still sees a deleted package");
         }
         vendable(&store, A, &format!("doomed-{round}")).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// UpdatePackage and the version history
+
+/// An UpdatePackage of `p` that gives only a new source (and the commit message, if any).
+fn change(p: &Package, key: &str, message: Option<&str>) -> PackageUpdate {
+    PackageUpdate {
+        package_id: p.id.clone(),
+        source: PackageSource { bucket: "new-bucket".into(), key: key.into() },
+        description: DescriptionChange::Keep,
+        commit_message: message.map(str::to_owned),
+        configuration: None,
+        encryption: None,
+    }
+}
+
+async fn update(store: &Arc<dyn Store>, p: &Package, change: &PackageUpdate) -> Package {
+    store.update_package(&p.owner, change, now()).await.unwrap_or_else(|e| panic!("UpdatePackage {}: {e:?}", p.id))
+}
+
+/// The whole history of `p` as its owner reads it, in one page.
+async fn history(store: &Arc<dyn Store>, p: &Package) -> Vec<PackageVersion> {
+    store.package_history(&p.owner, &p.id, None, 100).await.expect("package_history")
+}
+
+fn versions(entries: &[PackageVersion]) -> Vec<u64> {
+    entries.iter().map(|e| e.version).collect()
+}
+
+fn configuration(requirement: Requirement) -> PackageConfiguration {
+    PackageConfiguration {
+        license_requirement: requirement,
+        license_filepath: Some("LICENSE".into()),
+        configuration_requirement: Requirement::None,
+        requires_restart: None,
+    }
+}
+
+async fn versions_start_at_1_and_each_update_makes_the_next(kind: StoreKind) {
+    let store = store(kind).await;
+    let mut p = package(A, "versioned", true);
+    p.description = Some("first".into());
+    p.configuration = Some(configuration(Requirement::Required));
+    p.encryption = Some(EncryptionOptions { enabled: true, kms_key_identifier: Some("alias/k".into()) });
+    create(&store, &p).await;
+    let shared = scope(&store, &p, ScopeOperation::Add, &[B]).await.expect("share");
+    assert_eq!(shared.available_version, 1, "a scope change makes no version");
+    let v1 = PackageVersion {
+        version: 1,
+        created_at: p.created_at,
+        commit_message: None,
+        configuration: Some(configuration(Requirement::Required)),
+    };
+    assert_eq!(history(&store, &p).await, std::slice::from_ref(&v1), "v1 is the creation");
+
+    // Only the source: everything else stays, the version moves on.
+    let t = now();
+    let second = update(&store, &p, &change(&p, "v2.txt", Some("second"))).await;
+    assert_eq!(second.available_version, 2);
+    assert!(second.last_updated_at >= t);
+    assert_eq!(second.source, PackageSource { bucket: "new-bucket".into(), key: "v2.txt".into() });
+    assert_eq!(get(&store, &p).await, Some(second.clone()), "what was answered was written");
+    assert_eq!(
+        Package {
+            source: p.source.clone(),
+            last_updated_at: p.last_updated_at,
+            version: shared.version,
+            available_version: 1,
+            ..second.clone()
+        },
+        shared,
+        "name, type, owner, vending, scope, creation time, description, configuration and encryption stay"
+    );
+    assert!(second.version > shared.version, "the write version moves on too");
+
+    // Everything: the description removed, configuration and encryption replaced.
+    let mut all = change(&p, "v3.txt", None);
+    all.description = DescriptionChange::Remove;
+    all.configuration = Some(configuration(Requirement::Optional));
+    all.encryption = Some(EncryptionOptions { enabled: false, kms_key_identifier: None });
+    let third = update(&store, &p, &all).await;
+    assert_eq!((third.available_version, third.description.as_deref()), (3, None));
+    assert_eq!(third.configuration, all.configuration);
+    assert_eq!(third.encryption, all.encryption);
+    assert_eq!(strs(&third.users), [B]);
+    assert_eq!(get(&store, &p).await, Some(third.clone()));
+    let mut set = change(&p, "v4.txt", Some("described again"));
+    set.description = DescriptionChange::Set("fourth".into());
+    let fourth = update(&store, &p, &set).await;
+    assert_eq!((fourth.available_version, fourth.description.as_deref()), (4, Some("fourth")));
+    assert_eq!(fourth.configuration, all.configuration, "kept when not given");
+
+    let want = [
+        PackageVersion {
+            version: 4,
+            created_at: fourth.last_updated_at,
+            commit_message: Some("described again".into()),
+            configuration: Some(configuration(Requirement::Optional)),
+        },
+        PackageVersion {
+            version: 3,
+            created_at: third.last_updated_at,
+            commit_message: None,
+            configuration: Some(configuration(Requirement::Optional)),
+        },
+        PackageVersion {
+            version: 2,
+            created_at: second.last_updated_at,
+            commit_message: Some("second".into()),
+            configuration: Some(configuration(Requirement::Required)),
+        },
+        v1,
+    ];
+    assert_eq!(history(&store, &p).await, want, "newest first, each with the configuration in effect");
+
+    // A package without a configuration has none in its history; the shared view sees the version.
+    let plain = vendable(&store, A, "plain").await;
+    scope(&store, &plain, ScopeOperation::Add, &[B]).await.expect("share");
+    update(&store, &plain, &change(&plain, "p.txt", None)).await;
+    let entries = history(&store, &plain).await;
+    assert_eq!(versions(&entries), [2, 1]);
+    assert!(entries.iter().all(|e| e.configuration.is_none() && e.commit_message.is_none()));
+    let seen = store.packages_visible_to(&account(B)).await.expect("visible");
+    let seen = seen.iter().find(|s| s.id == plain.id).expect("shared with B");
+    assert_eq!(seen.available_version, 2);
+}
+
+async fn updates_and_history_are_the_owners_only(kind: StoreKind) {
+    let store = store(kind).await;
+    let p = vendable(&store, A, "owned").await;
+    scope(&store, &p, ScopeOperation::Add, &[B, "GLOBAL"]).await.expect("share");
+    let before = get(&store, &p).await.expect("package");
+    let unknown = PackageId::new("pkg-0123456789abcdef0123").unwrap();
+    for (caller, id) in [(B, &p.id), (C, &p.id), (A, &unknown), (B, &unknown)] {
+        let mut foreign = change(&p, "x.txt", None);
+        foreign.package_id = id.clone();
+        assert_not_found(store.update_package(&account(caller), &foreign, now()).await);
+        assert_not_found(store.package_history(&account(caller), id, None, 100).await);
+        assert_not_found(store.package_history(&account(caller), id, Some(2), 100).await);
+    }
+    assert_eq!(get(&store, &p).await, Some(before), "nothing changed");
+    assert_eq!(versions(&history(&store, &p).await), [1]);
+    // Vending does not matter to UpdatePackage.
+    let closed = package(A, "closed", false);
+    create(&store, &closed).await;
+    assert_eq!(update(&store, &closed, &change(&closed, "c.txt", None)).await.available_version, 2);
+}
+
+async fn history_pages_go_newest_first_down_to_v1(kind: StoreKind) {
+    let store = store(kind).await;
+    let p = vendable(&store, A, "paged").await;
+    for i in 2..=7 {
+        update(&store, &p, &change(&p, &format!("v{i}.txt"), Some(&format!("version {i}")))).await;
+    }
+    // A sibling package's history is never mixed in.
+    let sibling = vendable(&store, A, "sibling").await;
+    update(&store, &sibling, &change(&sibling, "s.txt", None)).await;
+
+    let page = |before: Option<u64>, limit: usize| {
+        let (store, p) = (store.clone(), p.clone());
+        async move { versions(&store.package_history(&p.owner, &p.id, before, limit).await.expect("page")) }
+    };
+    assert_eq!(page(None, 3).await, [7, 6, 5]);
+    assert_eq!(page(Some(5), 3).await, [4, 3, 2]);
+    assert_eq!(page(Some(2), 3).await, [1]);
+    assert_eq!(page(None, 100).await, [7, 6, 5, 4, 3, 2, 1]);
+    assert_eq!(page(Some(7), 6).await, [6, 5, 4, 3, 2, 1]);
+    assert_eq!(page(None, 1).await, [7]);
+    assert!(page(Some(1), 100).await.is_empty(), "nothing below v1");
+    assert_eq!(page(Some(100), 2).await, [7, 6], "a cursor above the newest starts at the newest");
+    let entries = store.package_history(&p.owner, &p.id, Some(4), 1).await.expect("page");
+    assert_eq!(entries[0].commit_message.as_deref(), Some("version 3"));
+    assert_eq!(versions(&history(&store, &sibling).await), [2, 1]);
+}
+
+async fn delete_takes_the_history_and_a_new_package_starts_at_v1(kind: StoreKind) {
+    let store = store(kind).await;
+    let p = vendable(&store, A, "historic").await;
+    for i in 0..30 {
+        update(&store, &p, &change(&p, &format!("{i}.txt"), None)).await;
+    }
+    let deleted = store.delete_package(&p.owner, &p.id).await.expect("delete");
+    assert_eq!(deleted.available_version, 31, "the package as it was");
+    assert_not_found(store.package_history(&p.owner, &p.id, None, 100).await);
+    assert_not_found(store.update_package(&p.owner, &change(&p, "late.txt", None), now()).await);
+
+    let again = vendable(&store, A, "historic").await;
+    assert_eq!(get(&store, &again).await.expect("new package").available_version, 1);
+    assert_eq!(versions(&history(&store, &again).await), [1], "a new package starts again at v1");
+}
+
+async fn concurrent_updates_and_scope_changes_lose_nothing(kind: StoreKind) {
+    let store = store(kind).await;
+    let p = vendable(&store, A, "contended").await;
+    let barrier = Arc::new(Barrier::new(2 * TASKS));
+    let updates: Vec<_> = (0..TASKS)
+        .map(|i| {
+            let (store, barrier, p) = (store.clone(), barrier.clone(), p.clone());
+            let mut change = change(&p, &format!("{i}.txt"), Some(&format!("update {i}")));
+            change.description = DescriptionChange::Set(format!("description {i}"));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                (i, store.update_package(&p.owner, &change, now()).await)
+            })
+        })
+        .collect();
+    let adds: Vec<_> = (0..TASKS as u64)
+        .map(|i| {
+            let (store, barrier, p) = (store.clone(), barrier.clone(), p.clone());
+            let user = format!("{:012}", 900_000_000_000 + i);
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let r = store.update_package_scope(&p.owner, &p.id, ScopeOperation::Add, &users(&[&user]), now()).await;
+                (user, r)
+            })
+        })
+        .collect();
+
+    // Each update answered its own version; together they are 2..=21, no gaps, none twice.
+    let mut by_version = std::collections::BTreeMap::new();
+    for task in updates {
+        let (i, result) = task.await.expect("task");
+        let answered = result.unwrap_or_else(|e| panic!("update {i}: {e:?}"));
+        assert_eq!(answered.description, Some(format!("description {i}")), "the answer is the caller's write");
+        assert!(
+            by_version.insert(answered.available_version, i).is_none(),
+            "version {} twice",
+            answered.available_version
+        );
+    }
+    let want: Vec<u64> = (2..=TASKS as u64 + 1).collect();
+    assert_eq!(by_version.keys().copied().collect::<Vec<_>>(), want, "distinct, gap-free versions");
+    let mut added = BTreeSet::new();
+    for task in adds {
+        let (user, result) = task.await.expect("task");
+        result.unwrap_or_else(|e| panic!("ADD {user}: {e:?}"));
+        added.insert(user);
+    }
+
+    let stored = get(&store, &p).await.expect("package");
+    assert_eq!(stored.users.strings().into_iter().collect::<BTreeSet<_>>(), added, "every concurrent ADD survived");
+    assert_eq!(stored.available_version, TASKS as u64 + 1);
+    let last = by_version[&stored.available_version];
+    assert_eq!(stored.description, Some(format!("description {last}")), "the newest version's update is in force");
+    assert_eq!(stored.source.key, format!("{last}.txt"));
+    assert!(stored.version >= p.version + 2 * TASKS as u64, "every write bumped the write version");
+
+    // None is lost from the history, and each entry is the update that answered that version.
+    let entries = history(&store, &p).await;
+    assert_eq!(versions(&entries), (1..=TASKS as u64 + 1).rev().collect::<Vec<_>>());
+    for entry in &entries[..TASKS] {
+        let i = by_version[&entry.version];
+        assert_eq!(entry.commit_message, Some(format!("update {i}")), "version {}", entry.version);
+    }
+    for user in added.iter().take(3) {
+        assert_eq!(visible(&store, user).await, ids(&[&p]), "{user} sees the package");
+    }
+}
+
+async fn delete_racing_updates(kind: StoreKind) {
+    let store = store(kind).await;
+    for round in 0..3 {
+        let p = vendable(&store, A, &format!("doomed-{round}")).await;
+        let barrier = Arc::new(Barrier::new(TASKS + 1));
+        let updaters: Vec<_> = (0..TASKS)
+            .map(|i| {
+                let (store, barrier, p) = (store.clone(), barrier.clone(), p.clone());
+                let change = change(&p, &format!("{i}.txt"), None);
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    store.update_package(&p.owner, &change, now()).await
+                })
+            })
+            .collect();
+        let deleter = {
+            let (store, barrier, p) = (store.clone(), barrier.clone(), p.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store.delete_package(&p.owner, &p.id).await
+            })
+        };
+        let mut succeeded = 0;
+        for updater in updaters {
+            match updater.await.expect("task") {
+                Ok(_) => succeeded += 1,
+                Err(StoreError::NotFound) => {}
+                other => panic!("an update racing a delete: {other:?}"),
+            }
+        }
+        let deleted = match deleter.await.expect("task") {
+            Ok(deleted) => deleted,
+            // Every attempt lost to an update: the caller retries, and with the updates done it wins.
+            Err(StoreError::Contention) => store.delete_package(&p.owner, &p.id).await.expect("the retried delete"),
+            Err(other) => panic!("a delete racing updates: {other:?}"),
+        };
+        assert_eq!(
+            deleted.available_version,
+            1 + succeeded,
+            "round {round}: every answered update came before the delete"
+        );
+        assert_eq!(get(&store, &p).await, None);
+        assert_not_found(store.package_history(&p.owner, &p.id, None, 100).await);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The DynamoDB item layout (shared/src/store/dynamodb/packages.rs)
+
+mod dynamodb_layout {
+    use std::sync::{Arc, Mutex};
+
+    use aws_sdk_dynamodb::operation::query::{QueryInput, QueryOutput};
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use aws_smithy_runtime_api::box_error::BoxError;
+    use aws_smithy_runtime_api::client::interceptors::Intercept;
+    use aws_smithy_runtime_api::client::interceptors::context::{
+        AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextRef,
+    };
+    use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+    use aws_smithy_types::config_bag::ConfigBag;
+    use shared::store::dynamodb::dynamodb_client;
+
+    use super::*;
+    use crate::helpers::{REGION, dynamo_store, dynamo_store_on, dynamodb_endpoint};
+
+    async fn raw_client() -> aws_sdk_dynamodb::Client {
+        dynamodb_client(Some(&dynamodb_endpoint()), Some(REGION)).await.0
+    }
+
+    /// Every item of `table`.
+    async fn scan(table: &str) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+        let out = raw_client().await.scan().table_name(table).consistent_read(true).send().await.expect("Scan");
+        assert!(out.last_evaluated_key().is_none(), "one page is the whole test table");
+        out.items().to_vec()
+    }
+
+    #[tokio::test]
+    async fn delete_leaves_no_history_and_no_share_entries_behind() {
+        let store = dynamo_store().await;
+        let table = store.table().to_owned();
+        let store: Arc<dyn Store> = Arc::new(store);
+        let p = vendable(&store, A, "tidy").await;
+        scope(&store, &p, ScopeOperation::Add, &[B, C, "GLOBAL"]).await.expect("share");
+        // More versions than one BatchWriteItem deletes.
+        for i in 0..40 {
+            update(&store, &p, &change(&p, &format!("{i}.txt"), None)).await;
+        }
+        let items = scan(&table).await;
+        let history = items.iter().filter(|i| i["sk"].as_s().is_ok_and(|sk| sk.starts_with("PACKAGE_VERSION#")));
+        assert_eq!(history.count(), 41, "one history item per version");
+        store.delete_package(&p.owner, &p.id).await.expect("delete");
+        let left = scan(&table).await;
+        assert!(left.is_empty(), "the package, its name, its shares and its history are all gone: {left:?}");
+    }
+
+    #[tokio::test]
+    async fn a_package_written_before_versions_is_at_v1_and_updates() {
+        let store = dynamo_store().await;
+        let table = store.table().to_owned();
+        let store: Arc<dyn Store> = Arc::new(store);
+        let p = vendable(&store, A, "legacy").await;
+        // The layout before versions: no `packageVersion`, no history item.
+        let client = raw_client().await;
+        let pk = AttributeValue::S(format!("ACCOUNT#{A}"));
+        client
+            .update_item()
+            .table_name(&table)
+            .key("pk", pk.clone())
+            .key("sk", AttributeValue::S(format!("PACKAGE#{}", p.id)))
+            .update_expression("REMOVE packageVersion")
+            .send()
+            .await
+            .expect("REMOVE packageVersion");
+        client
+            .delete_item()
+            .table_name(&table)
+            .key("pk", pk)
+            .key("sk", AttributeValue::S(format!("PACKAGE_VERSION#{}#{:020}", p.id, 1)))
+            .send()
+            .await
+            .expect("delete the v1 item");
+        assert_eq!(get(&store, &p).await.expect("package").available_version, 1, "read as v1");
+        assert_eq!(update(&store, &p, &change(&p, "v2.txt", None)).await.available_version, 2);
+        assert_eq!(update(&store, &p, &change(&p, "v3.txt", None)).await.available_version, 3);
+        assert_eq!(versions(&history(&store, &p).await), [3, 2]);
+    }
+
+    /// A Query's `Limit`, and how many items it returned.
+    type QueryCall = (Option<i32>, Option<usize>);
+
+    /// Records each Query's [`QueryCall`].
+    #[derive(Debug, Clone, Default)]
+    struct QueryRecorder(Arc<Mutex<Vec<QueryCall>>>);
+
+    impl Intercept for QueryRecorder {
+        fn name(&self) -> &'static str {
+            "QueryRecorder"
+        }
+
+        fn read_before_serialization(
+            &self,
+            context: &BeforeSerializationInterceptorContextRef<'_>,
+            _runtime_components: &RuntimeComponents,
+            _cfg: &mut ConfigBag,
+        ) -> Result<(), BoxError> {
+            if let Some(input) = context.input().downcast_ref::<QueryInput>() {
+                self.0.lock().unwrap().push((input.limit(), None));
+            }
+            Ok(())
+        }
+
+        fn read_after_deserialization(
+            &self,
+            context: &AfterDeserializationInterceptorContextRef<'_>,
+            _runtime_components: &RuntimeComponents,
+            _cfg: &mut ConfigBag,
+        ) -> Result<(), BoxError> {
+            if let Ok(output) = context.output_or_error()
+                && let Some(output) = output.downcast_ref::<QueryOutput>()
+                && let Some(last) = self.0.lock().unwrap().last_mut()
+            {
+                last.1 = Some(output.items().len());
+            }
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_history_page_is_one_query_that_reads_only_the_page() {
+        let plain = dynamo_store().await;
+        let recorder = QueryRecorder::default();
+        let recording = dynamo_store_on(plain.table(), |c| c.interceptor(recorder.clone()));
+        let store: Arc<dyn Store> = Arc::new(plain);
+        let p = vendable(&store, A, "long-history").await;
+        for i in 0..60 {
+            update(&store, &p, &change(&p, &format!("{i}.txt"), None)).await;
+        }
+        let page = recording.package_history(&p.owner, &p.id, Some(40), 5).await.expect("page");
+        assert_eq!(versions(&page), [39, 38, 37, 36, 35]);
+        assert_eq!(*recorder.0.lock().unwrap(), [(Some(5), Some(5))], "one Query, limited to the page");
     }
 }

@@ -18,6 +18,8 @@ use aws_sdk_opensearch::error::ProvideErrorMetadata;
 use aws_sdk_opensearch::operation::create_package::CreatePackageError;
 use aws_sdk_opensearch::operation::delete_package::DeletePackageError;
 use aws_sdk_opensearch::operation::describe_packages::DescribePackagesError;
+use aws_sdk_opensearch::operation::get_package_version_history::GetPackageVersionHistoryError;
+use aws_sdk_opensearch::operation::update_package::UpdatePackageError;
 use aws_sdk_opensearch::operation::update_package_scope::{UpdatePackageScopeError, UpdatePackageScopeOutput};
 use aws_sdk_opensearch::types::{
     DescribePackagesFilter, DescribePackagesFilterName, PackageConfiguration, PackageDetails, PackageEncryptionOptions,
@@ -29,9 +31,9 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterce
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use shared::common::AccountId;
-use shared::opensearch::domain::{PackageId, ScopeOperation, UserSet};
+use shared::opensearch::domain::{PackageId, PackageUpdate, ScopeOperation, UserSet};
 use shared::store::StoreError;
-use shared::store::packages::{Package, PackageStore};
+use shared::store::packages::{Package, PackageStore, PackageVersion};
 
 use crate::helpers::{
     LOCAL_DEFAULT, REGION, StoreKind, TestServer, assert_raw_error, embedded_store, expect_error, now, on_both_stores,
@@ -136,6 +138,7 @@ fn assert_package_id(id: &str) {
 const CREATE: &str = "/2021-01-01/packages";
 const SCOPE: &str = "/2021-01-01/packages/updateScope";
 const DESCRIBE: &str = "/2021-01-01/packages/describe";
+const UPDATE: &str = "/2021-01-01/packages/update";
 
 // ---------------------------------------------------------------------------------------------
 // Happy paths
@@ -837,6 +840,457 @@ async fn delete_package_validates_its_label(kind: StoreKind) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// UpdatePackage and GetPackageVersionHistory
+// ---------------------------------------------------------------------------------------------
+
+/// UpdatePackage of `id` with a new source (key `key`) and nothing else.
+async fn update_package(client: &Client, id: &str, key: &str) -> PackageDetails {
+    let source = PackageSource::builder().s3_bucket_name("my-bucket").s3_key(key).build();
+    let out = client.update_package().package_id(id).package_source(source).send().await;
+    out.unwrap_or_else(|e| panic!("UpdatePackage {id}: {e:?}")).package_details.expect("PackageDetails")
+}
+
+/// The whole version history of `id` (all pages, the SDK's paginator), newest first.
+async fn history_of(client: &Client, id: &str) -> Vec<aws_sdk_opensearch::types::PackageVersionHistory> {
+    let mut stream = client.get_package_version_history().package_id(id).into_paginator().send();
+    let mut all = Vec::new();
+    while let Some(page) = stream.next().await {
+        let page = page.expect("GetPackageVersionHistory page");
+        assert_eq!(page.package_id(), Some(id), "the answer echoes PackageID");
+        all.extend(page.package_version_history_list.unwrap_or_default());
+    }
+    all
+}
+
+fn version_names(history: &[aws_sdk_opensearch::types::PackageVersionHistory]) -> Vec<&str> {
+    history.iter().map(|v| v.package_version().expect("PackageVersion")).collect()
+}
+
+async fn update_package_makes_versions_every_package_details_shows(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let (me, other) = (server.opensearch(ME), server.opensearch(OTHER));
+    let config = |level| {
+        PackageConfiguration::builder()
+            .license_requirement(level)
+            .configuration_requirement(RequirementLevel::Optional)
+            .build()
+            .expect("configuration")
+    };
+    let encryption = PackageEncryptionOptions::builder().encryption_enabled(true).build().expect("encryption");
+    let created = me
+        .create_package()
+        .package_name("evolving")
+        .package_type(PackageType::ZipPlugin)
+        .package_description("first edition")
+        .package_source(source())
+        .package_configuration(config(RequirementLevel::Required))
+        .engine_version("OpenSearch_2.11")
+        .package_vending_options(vending(true))
+        .package_encryption_options(encryption.clone())
+        .send()
+        .await
+        .expect("CreatePackage")
+        .package_details
+        .expect("PackageDetails");
+    assert_eq!(created.available_package_version(), Some("v1"), "CreatePackage answers v1");
+    let id = id_of(&created);
+    update(&me, &id, PackageScopeOperationEnum::Add, &[OTHER]).await;
+
+    // Only the source and a commit message: the rest stays, the version moves on.
+    let before = now();
+    let second = me
+        .update_package()
+        .package_id(&id)
+        .package_source(PackageSource::builder().s3_bucket_name("my-bucket").s3_key("v2.zip").build())
+        .commit_message("Rebuilt against 2.11.1")
+        .send()
+        .await
+        .expect("UpdatePackage")
+        .package_details
+        .expect("PackageDetails");
+    assert_eq!(second.available_package_version(), Some("v2"));
+    assert_eq!(second.package_status(), Some(&PackageStatus::Available));
+    assert_eq!(second.allow_listed_user_list, Some(vec![OTHER.to_owned()]), "the owner's view, scope untouched");
+    let updated_at = second.last_updated_at().expect("LastUpdatedAt").secs();
+    assert!((before - 1..=now() + 1).contains(&updated_at), "LastUpdatedAt {updated_at} is not now");
+    let mut as_created = second.clone();
+    as_created.last_updated_at = created.last_updated_at;
+    as_created.available_package_version = Some("v1".into());
+    as_created.allow_listed_user_list = Some(vec![]);
+    assert_eq!(
+        as_created, created,
+        "ID, name, type, description, configuration, engine version, owner, vending, encryption, creation stay"
+    );
+    assert_eq!(
+        describe_one(&me, &id).await,
+        Some(second.clone()),
+        "DescribePackages shows what UpdatePackage answered"
+    );
+    let seen = describe_one(&other, &id).await.expect("shared with OTHER");
+    assert_eq!(seen.available_package_version(), Some("v2"), "the shared view has the version too");
+    assert_eq!(seen.allow_listed_user_list, None);
+
+    // Everything: "" removes the description, the configuration and encryption are replaced.
+    let third = me
+        .update_package()
+        .package_id(&id)
+        .package_source(source())
+        .package_description("")
+        .package_configuration(config(RequirementLevel::None))
+        .package_encryption_options(
+            PackageEncryptionOptions::builder()
+                .encryption_enabled(true)
+                .kms_key_identifier("alias/new")
+                .build()
+                .expect("encryption"),
+        )
+        .send()
+        .await;
+    let third = third.expect("UpdatePackage").package_details.expect("PackageDetails");
+    assert_eq!(third.available_package_version(), Some("v3"));
+    assert_eq!(third.package_description(), None, "an empty description removes it");
+    assert_eq!(third.available_package_configuration(), Some(&config(RequirementLevel::None)));
+    assert_eq!(third.package_encryption_options().and_then(|e| e.kms_key_identifier()), Some("alias/new"));
+    assert_eq!(third.package_name(), Some("evolving"));
+    let fourth = me.update_package().package_id(&id).package_source(source()).package_description("4th").send().await;
+    let fourth = fourth.expect("UpdatePackage").package_details.expect("PackageDetails");
+    assert_eq!((fourth.available_package_version(), fourth.package_description()), (Some("v4"), Some("4th")));
+    assert_eq!(fourth.available_package_configuration(), Some(&config(RequirementLevel::None)), "kept");
+
+    // The history: newest first, each with its time, message and configuration.
+    let history = history_of(&me, &id).await;
+    assert_eq!(version_names(&history), ["v4", "v3", "v2", "v1"]);
+    assert_eq!(history[0].created_at(), fourth.last_updated_at());
+    assert_eq!(history[2].created_at(), second.last_updated_at());
+    assert_eq!(history[3].created_at(), created.created_at(), "v1 is the creation");
+    assert_eq!(history[2].commit_message(), Some("Rebuilt against 2.11.1"));
+    for v in [0, 1, 3] {
+        assert_eq!(history[v].commit_message(), None, "{v}: no message given");
+    }
+    let configs: Vec<_> = history.iter().map(|v| v.package_configuration().cloned()).collect();
+    let (none, required) = (Some(config(RequirementLevel::None)), Some(config(RequirementLevel::Required)));
+    assert_eq!(configs, [none.clone(), none, required.clone(), required], "the configuration in effect");
+    assert!(history.iter().all(|v| v.plugin_properties().is_none()));
+
+    let deleted = me.delete_package().package_id(&id).send().await.expect("DeletePackage");
+    let deleted = deleted.package_details.expect("PackageDetails");
+    assert_eq!(deleted.available_package_version(), Some("v4"), "DeletePackage answers the last version");
+}
+
+async fn history_pages_with_the_sdk_paginator(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let client = server.opensearch(ME);
+    let id = id_of(&create(&client, "long-lived").await);
+    for i in 2..=12 {
+        update_package(&client, &id, &format!("v{i}.txt")).await;
+    }
+    let want: Vec<String> = (1..=12).rev().map(|v| format!("v{v}")).collect();
+
+    // The SDK's paginator, 5 a page: 5, 5, 2, and the last page has no nextToken.
+    let mut stream = client.get_package_version_history().package_id(&id).into_paginator().page_size(5).send();
+    let mut pages = Vec::new();
+    while let Some(page) = stream.next().await {
+        let page = page.expect("page");
+        pages.push((version_names(page.package_version_history_list()).join(","), page.next_token.is_some()));
+    }
+    let sizes: Vec<_> = pages.iter().map(|(names, more)| (names.split(',').count(), *more)).collect();
+    assert_eq!(sizes, [(5, true), (5, true), (2, false)]);
+    let seen: Vec<String> = pages.iter().flat_map(|(names, _)| names.split(',').map(str::to_owned)).collect();
+    assert_eq!(seen, want, "newest first, each version once");
+
+    // By hand: a page that ends at v1 has no token, also when it is exactly full.
+    let out = client.get_package_version_history().package_id(&id).max_results(12).send().await.expect("one page");
+    assert_eq!(out.package_version_history_list().len(), 12);
+    assert_eq!(out.next_token(), None);
+    let out = client.get_package_version_history().package_id(&id).max_results(11).send().await.expect("page");
+    let token = out.next_token().expect("v1 is left").to_owned();
+    let last = client.get_package_version_history().package_id(&id).max_results(11).next_token(token).send().await;
+    let last = last.expect("last page");
+    assert_eq!(version_names(last.package_version_history_list()), ["v1"]);
+    assert_eq!(last.next_token(), None);
+    // 0 and absent mean 100.
+    for out in [
+        client.get_package_version_history().package_id(&id).max_results(0).send().await,
+        client.get_package_version_history().package_id(&id).send().await,
+    ] {
+        let out = out.expect("default page size");
+        assert_eq!(out.package_version_history_list().len(), 12);
+        assert_eq!(out.next_token(), None);
+    }
+    for bad in [-1, 101, i32::MIN, i32::MAX] {
+        let r = client.get_package_version_history().package_id(&id).max_results(bad).send().await;
+        let message = expect_validation!(r, GetPackageVersionHistoryError, "maxResults");
+        assert!(message.contains(&bad.to_string()), "{message}");
+    }
+    // A token that does not decode, or one this API never issues (nothing is below v1).
+    let never_issued = "eyJiZWZvcmUiOjF9"; // {"before":1}
+    for token in ["garbage", "", "eyJ4IjoxfQ", never_issued] {
+        let r = client.get_package_version_history().package_id(&id).next_token(token).send().await;
+        expect_validation!(r, GetPackageVersionHistoryError, "nextToken");
+    }
+}
+
+async fn updates_and_history_are_the_owners_only(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let (me, other) = (server.opensearch(ME), server.opensearch(OTHER));
+    let id = id_of(&create(&me, "private-history").await);
+    update(&me, &id, PackageScopeOperationEnum::Add, &[OTHER, "GLOBAL"]).await;
+    assert!(describe_one(&other, &id).await.is_some(), "shared with OTHER");
+
+    // Shared with the caller is not owned by it: not found, in OpenSearch's words.
+    let r = other.update_package().package_id(&id).package_source(source()).send().await;
+    assert_eq!(
+        expect_error!(r, UpdatePackageError::ResourceNotFoundException, 409),
+        format!("Package not found: {id}")
+    );
+    let r = other.get_package_version_history().package_id(&id).send().await;
+    let message = expect_error!(r, GetPackageVersionHistoryError::ResourceNotFoundException, 409);
+    assert_eq!(message, format!("Package not found: {id}"));
+    for unknown in [UNKNOWN_ID, "F123", "G130336370"] {
+        let r = me.update_package().package_id(unknown).package_source(source()).send().await;
+        expect_error!(r, UpdatePackageError::ResourceNotFoundException, 409);
+        let r = me.get_package_version_history().package_id(unknown).send().await;
+        expect_error!(r, GetPackageVersionHistoryError::ResourceNotFoundException, 409);
+    }
+    for bad in ["pkg-XYZ", "not-an-id", "pkg-a b"] {
+        let r = me.update_package().package_id(bad).package_source(source()).send().await;
+        expect_validation!(r, UpdatePackageError, "PackageID");
+        let r = me.get_package_version_history().package_id(bad).send().await;
+        expect_validation!(r, GetPackageVersionHistoryError, "PackageID");
+    }
+    let details = describe_one(&me, &id).await.expect("own");
+    assert_eq!(details.available_package_version(), Some("v1"), "nothing was updated");
+
+    // Vending does not matter to UpdatePackage.
+    let closed = me
+        .create_package()
+        .package_name("closed")
+        .package_type(PackageType::TxtDictionary)
+        .package_source(source())
+        .send()
+        .await
+        .expect("CreatePackage")
+        .package_details
+        .expect("details");
+    assert_eq!(update_package(&me, &id_of(&closed), "c.txt").await.available_package_version(), Some("v2"));
+
+    // After DeletePackage both are not found; a new package of the name starts again at v1.
+    update_package(&me, &id, "v2.txt").await;
+    me.delete_package().package_id(&id).send().await.expect("DeletePackage");
+    let r = me.update_package().package_id(&id).package_source(source()).send().await;
+    expect_error!(r, UpdatePackageError::ResourceNotFoundException, 409);
+    let r = me.get_package_version_history().package_id(&id).send().await;
+    assert_eq!(
+        expect_error!(r, GetPackageVersionHistoryError::ResourceNotFoundException, 409),
+        format!("Package not found: {id}")
+    );
+    let again = create(&me, "private-history").await;
+    assert_eq!(again.available_package_version(), Some("v1"));
+    assert_eq!(version_names(&history_of(&me, &id_of(&again)).await), ["v1"]);
+}
+
+async fn update_package_validation_failures_change_nothing(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let client = server.opensearch(ME);
+    let id = id_of(&create(&client, "guarded-update").await);
+    let base = || client.update_package().package_id(&id).package_source(source());
+    expect_validation!(base().set_package_id(None).send().await, UpdatePackageError, "PackageID");
+    expect_validation!(base().set_package_source(None).send().await, UpdatePackageError, "PackageSource");
+    let only_key = PackageSource::builder().s3_key("k").build();
+    expect_validation!(base().package_source(only_key).send().await, UpdatePackageError, "PackageSource.S3BucketName");
+    let only_bucket = PackageSource::builder().s3_bucket_name("bucket").build();
+    expect_validation!(base().package_source(only_bucket).send().await, UpdatePackageError, "PackageSource.S3Key");
+    let long_key = PackageSource::builder().s3_bucket_name("abc").s3_key("k".repeat(1025)).build();
+    expect_validation!(base().package_source(long_key).send().await, UpdatePackageError, "PackageSource.S3Key");
+    let message = expect_validation!(
+        base().package_description("d".repeat(1025)).send().await,
+        UpdatePackageError,
+        "PackageDescription"
+    );
+    assert!(message.contains("1024"), "{message}");
+    let message =
+        expect_validation!(base().commit_message("m".repeat(161)).send().await, UpdatePackageError, "CommitMessage");
+    assert!(message.contains("160"), "{message}");
+    let bad_config = PackageConfiguration::builder()
+        .license_requirement(RequirementLevel::from("MAYBE"))
+        .configuration_requirement(RequirementLevel::None)
+        .build()
+        .expect("configuration");
+    let r = base().package_configuration(bad_config).send().await;
+    expect_validation!(r, UpdatePackageError, "PackageConfiguration.LicenseRequirement");
+    let bad_path = PackageConfiguration::builder()
+        .license_requirement(RequirementLevel::None)
+        .configuration_requirement(RequirementLevel::None)
+        .license_filepath("a/../b")
+        .build()
+        .expect("configuration");
+    let r = base().package_configuration(bad_path).send().await;
+    expect_validation!(r, UpdatePackageError, "PackageConfiguration.LicenseFilepath");
+    let kms = PackageEncryptionOptions::builder().encryption_enabled(true).kms_key_identifier("").build().unwrap();
+    let r = base().package_encryption_options(kms).send().await;
+    expect_validation!(r, UpdatePackageError, "PackageEncryptionOptions.KmsKeyIdentifier");
+
+    assert_eq!(version_names(&history_of(&client, &id).await), ["v1"], "no refused request wrote anything");
+    // The longest valid values are accepted.
+    let longest = base().package_description("d".repeat(1024)).commit_message("m".repeat(160)).send().await;
+    let longest = longest.expect("UpdatePackage").package_details.expect("details");
+    assert_eq!(longest.available_package_version(), Some("v2"));
+    assert_eq!(history_of(&client, &id).await[0].commit_message(), Some("m".repeat(160).as_str()));
+    // An empty commit message is none.
+    base().commit_message("").send().await.expect("UpdatePackage");
+    assert_eq!(history_of(&client, &id).await[0].commit_message(), None);
+}
+
+async fn concurrent_updates_and_scope_changes_all_succeed(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let client = server.opensearch(ME);
+    let id = id_of(&create(&client, "busy").await);
+    let updates: Vec<_> = (0..20)
+        .map(|i| {
+            let (client, id) = (client.clone(), id.clone());
+            tokio::spawn(async move {
+                let out = client
+                    .update_package()
+                    .package_id(id)
+                    .package_source(source())
+                    .commit_message(format!("update {i}"))
+                    .send()
+                    .await;
+                (i, out)
+            })
+        })
+        .collect();
+    let adds: Vec<_> = (0..20u64)
+        .map(|i| {
+            let (client, id) = (client.clone(), id.clone());
+            let user = format!("{:012}", 700_000_000_000 + i);
+            tokio::spawn(async move {
+                let out = client
+                    .update_package_scope()
+                    .package_id(id)
+                    .operation(PackageScopeOperationEnum::Add)
+                    .package_user_list(&user)
+                    .send()
+                    .await;
+                (user, out)
+            })
+        })
+        .collect();
+    let mut answered = std::collections::BTreeMap::new();
+    for task in updates {
+        let (i, out) = task.await.expect("task");
+        let details = out.unwrap_or_else(|e| panic!("UpdatePackage {i}: {e:?}")).package_details.expect("details");
+        let version = details.available_package_version().expect("version").to_owned();
+        assert!(answered.insert(version.clone(), i).is_none(), "{version} answered twice");
+    }
+    let want: BTreeSet<String> = (2..=21).map(|v| format!("v{v}")).collect();
+    assert_eq!(answered.keys().cloned().collect::<BTreeSet<_>>(), want, "distinct, gap-free versions");
+    let mut added = BTreeSet::new();
+    for task in adds {
+        let (user, out) = task.await.expect("task");
+        out.unwrap_or_else(|e| panic!("ADD {user}: {e:?}"));
+        added.insert(user);
+    }
+    let history = history_of(&client, &id).await;
+    assert_eq!(history.len(), 21, "none lost from the history");
+    for entry in &history[..20] {
+        let version = entry.package_version().expect("version");
+        assert_eq!(entry.commit_message(), Some(format!("update {}", answered[version]).as_str()), "{version}");
+    }
+    let got: BTreeSet<String> = users_of(&client, &id).await.into_iter().collect();
+    assert_eq!(got, added, "every concurrent ADD survived");
+    assert_eq!(describe_one(&client, &id).await.expect("own").available_package_version(), Some("v21"));
+}
+
+async fn raw_update_package_and_history_requests(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    // Raw requests act as LOCAL_DEFAULT; give it a package to aim at.
+    let resp = server
+        .raw(
+            "POST",
+            CREATE,
+            br#"{"PackageName":"raw","PackageType":"TXT-DICTIONARY","PackageSource":{"S3BucketName":"abc","S3Key":"k"}}"#,
+        )
+        .await;
+    assert_eq!(resp.status, 200, "{resp:?}");
+    let json: serde_json::Value = serde_json::from_str(&resp.body).unwrap();
+    assert_eq!(json["PackageDetails"]["AvailablePackageVersion"], "v1", "a string on the wire");
+    let id = json["PackageDetails"]["PackageID"].as_str().unwrap().to_owned();
+
+    let source = serde_json::json!({"S3BucketName": "abc", "S3Key": "k2"});
+    let cases: Vec<(serde_json::Value, &str)> = vec![
+        (serde_json::json!({"PackageSource": source}), "PackageID"),
+        (serde_json::json!({"PackageID": id, "PackageSource": "s3://abc/k2"}), "PackageSource"),
+        (serde_json::json!({"PackageID": id, "PackageSource": ["abc", "k2"]}), "PackageSource"),
+        (
+            serde_json::json!({"PackageID": id, "PackageSource": {"S3BucketName": "abc", "S3Key": 2}}),
+            "PackageSource.S3Key",
+        ),
+        (serde_json::json!({"PackageID": id, "PackageSource": source, "CommitMessage": 7}), "CommitMessage"),
+        (
+            serde_json::json!({"PackageID": id, "PackageSource": source, "PackageDescription": ["d"]}),
+            "PackageDescription",
+        ),
+        (
+            serde_json::json!({"PackageID": id, "PackageSource": source, "PackageConfiguration": {"LicenseRequirement": "NONE"}}),
+            "PackageConfiguration.ConfigurationRequirement",
+        ),
+        (
+            serde_json::json!({"PackageID": id, "PackageSource": source, "PackageEncryptionOptions": {}}),
+            "PackageEncryptionOptions.EncryptionEnabled",
+        ),
+        (serde_json::json!({"PackageID": [id], "PackageSource": source}), "PackageID"),
+    ];
+    for (body, member) in cases {
+        let resp = server.raw("POST", UPDATE, body.to_string().as_bytes()).await;
+        let message = assert_raw_error(&resp, 400, "ValidationException");
+        assert!(message.starts_with(member), "{body}: the message should name {member}: {message}");
+    }
+    let message = assert_raw_error(&server.raw("POST", UPDATE, b"").await, 400, "ValidationException");
+    assert!(message.starts_with("PackageID"), "an empty body is {{}}: {message}");
+    assert_raw_error(&server.raw("POST", UPDATE, b"[]").await, 400, "ValidationException");
+
+    let history = format!("/2021-01-01/packages/{id}/history");
+    for query in ["maxResults=-1", "maxResults=101", "maxResults=abc", "maxResults=", "maxResults=1.5"] {
+        let resp = server.raw("GET", &format!("{history}?{query}"), b"").await;
+        let message = assert_raw_error(&resp, 400, "ValidationException");
+        assert!(message.starts_with("maxResults"), "{query}: {message}");
+    }
+    let resp = server.raw("GET", &format!("{history}?nextToken="), b"").await;
+    let message = assert_raw_error(&resp, 400, "ValidationException");
+    assert!(message.starts_with("nextToken"), "{message}");
+    let resp = server.raw("GET", "/2021-01-01/packages//history", b"").await;
+    let message = assert_raw_error(&resp, 400, "ValidationException");
+    assert!(message.starts_with("PackageID"), "an empty label: {message}");
+
+    // None of it wrote anything; the history answers with numbers and strings as the model has them.
+    let resp = server.raw("GET", &format!("{history}?maxResults=0&unknown=1"), b"").await;
+    assert_eq!(resp.status, 200, "{resp:?}");
+    let json: serde_json::Value = serde_json::from_str(&resp.body).unwrap();
+    assert_eq!(json["PackageID"], id.as_str());
+    let list = json["PackageVersionHistoryList"].as_array().expect("a list");
+    assert_eq!(list.len(), 1, "{json}");
+    assert_eq!(list[0]["PackageVersion"], "v1");
+    assert!(list[0]["CreatedAt"].is_number(), "{json}");
+    assert!(list[0].get("CommitMessage").is_none() && list[0].get("PluginProperties").is_none(), "{json}");
+    assert!(json.get("NextToken").is_none(), "the last page has no NextToken at all: {json}");
+
+    // Members outside UpdatePackage's input (PackageName, PackageType, …) are ignored.
+    let body = serde_json::json!({
+        "PackageID": id, "PackageSource": source, "PackageName": "renamed", "PackageType": "ZIP-PLUGIN",
+        "PackageVendingOptions": {"VendingEnabled": true}, "CommitMessage": "",
+    });
+    let resp = server.raw("POST", UPDATE, body.to_string().as_bytes()).await;
+    assert_eq!(resp.status, 200, "{resp:?}");
+    let json: serde_json::Value = serde_json::from_str(&resp.body).unwrap();
+    let details = &json["PackageDetails"];
+    assert_eq!(details["AvailablePackageVersion"], "v2");
+    assert_eq!((&details["PackageName"], &details["PackageType"]), (&"raw".into(), &"TXT-DICTIONARY".into()));
+    assert_eq!(details["PackageVendingOptions"], serde_json::json!({"VendingEnabled": false}));
+    assert_eq!(details["PackageStatus"], "AVAILABLE");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Raw HTTP: what the SDK cannot send
 // ---------------------------------------------------------------------------------------------
 
@@ -987,6 +1441,25 @@ impl PackageStore for FailingPackages {
     async fn delete_package(&self, _owner: &AccountId, _id: &PackageId) -> Result<Package, StoreError> {
         self.fail()
     }
+
+    async fn update_package(
+        &self,
+        _owner: &AccountId,
+        _update: &PackageUpdate,
+        _now: i64,
+    ) -> Result<Package, StoreError> {
+        self.fail()
+    }
+
+    async fn package_history(
+        &self,
+        _owner: &AccountId,
+        _id: &PackageId,
+        _before: Option<u64>,
+        _limit: usize,
+    ) -> Result<Vec<PackageVersion>, StoreError> {
+        self.fail()
+    }
 }
 
 const CAUSE: &str = "secret-table-name-and-stack-trace";
@@ -1035,6 +1508,8 @@ async fn every_operation(client: &Client) -> Vec<(&'static str, Option<u16>, Opt
         ),
         row("DescribePackages", client.describe_packages().send().await),
         row("DeletePackage", client.delete_package().package_id(UNKNOWN_ID).send().await),
+        row("UpdatePackage", client.update_package().package_id(UNKNOWN_ID).package_source(source()).send().await),
+        row("GetPackageVersionHistory", client.get_package_version_history().package_id(UNKNOWN_ID).send().await),
     ]
 }
 
@@ -1047,7 +1522,7 @@ async fn store_failures_are_generic_internal_exceptions() {
         assert!(!message.contains(CAUSE), "{op}: the cause leaked: {message}");
         assert!(message.contains("internal error"), "{op}: {message}");
     }
-    assert_eq!(store.calls.load(Ordering::SeqCst), 4, "one store call per request");
+    assert_eq!(store.calls.load(Ordering::SeqCst), 6, "one store call per request");
     let resp = server.raw("POST", DESCRIBE, b"{}").await;
     let message = assert_raw_error(&resp, 500, "InternalException");
     assert!(!message.contains(CAUSE) && !resp.body.contains(CAUSE), "{resp:?}");
@@ -1061,6 +1536,10 @@ async fn store_failures_are_generic_internal_exceptions() {
     expect_error!(r, DescribePackagesError::ValidationException, 400);
     let r = client.delete_package().package_id("nope").send().await;
     expect_error!(r, DeletePackageError::ValidationException, 400);
+    let r = client.update_package().package_id(UNKNOWN_ID).send().await;
+    expect_error!(r, UpdatePackageError::ValidationException, 400);
+    let r = client.get_package_version_history().package_id(UNKNOWN_ID).next_token("garbage").send().await;
+    expect_error!(r, GetPackageVersionHistoryError::ValidationException, 400);
     assert_eq!(store.calls.load(Ordering::SeqCst), before, "a refused request reached the store");
 }
 
@@ -1072,7 +1551,7 @@ async fn store_throttling_is_a_throttling_exception() {
         assert_eq!(code.as_deref(), Some("ThrottlingException"), "{op}");
         assert!(!message.contains(CAUSE), "{op}: the cause leaked");
     }
-    assert_eq!(store.calls.load(Ordering::SeqCst), 4);
+    assert_eq!(store.calls.load(Ordering::SeqCst), 6);
 }
 
 on_both_stores!(
@@ -1092,4 +1571,10 @@ on_both_stores!(
     create_package_validation_failures_write_nothing,
     delete_package_validates_its_label,
     raw_wrong_json_types_are_validation_errors,
+    update_package_makes_versions_every_package_details_shows,
+    history_pages_with_the_sdk_paginator,
+    updates_and_history_are_the_owners_only,
+    update_package_validation_failures_change_nothing,
+    concurrent_updates_and_scope_changes_all_succeed,
+    raw_update_package_and_history_requests,
 );

@@ -309,6 +309,51 @@ async fn each_opensearch_function_policy_grants_exactly_the_actions_its_code_cal
     assert_eq!(statuses, [200, 200, 200]);
     assert_eq!(h.recorder.take(), template_actions(Operation::DescribePackages), "DescribePackages");
 
+    // UpdatePackage: a new version, an unknown package, another tenant's attempt, an invalid request.
+    let source = serde_json::json!({"S3BucketName": "policy-bucket", "S3Key": "words-2.txt"});
+    let statuses = h
+        .statuses(
+            Operation::UpdatePackage,
+            &[
+                (
+                    owner,
+                    none,
+                    "",
+                    serde_json::json!({"PackageID": shared, "PackageSource": source, "CommitMessage": "2"}),
+                ),
+                (
+                    owner,
+                    none,
+                    "",
+                    serde_json::json!({"PackageID": "pkg-0123456789abcdef0123", "PackageSource": source}),
+                ),
+                (other, none, "", serde_json::json!({"PackageID": shared, "PackageSource": source})),
+                (owner, none, "", serde_json::json!({"PackageID": shared})),
+            ],
+        )
+        .await;
+    assert_eq!(statuses, [200, 409, 409, 400]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::UpdatePackage), "UpdatePackage");
+
+    // GetPackageVersionHistory: a first page and the next, another tenant's attempt, an unknown package.
+    let history = Operation::GetPackageVersionHistory;
+    let of_shared: &[(&'static str, &str)] = &[("PackageID", shared.as_str())];
+    let (status, first) = h.request(&h.app, history, owner, of_shared, "maxResults=1", null.clone()).await;
+    assert_eq!((status, &first["PackageVersionHistoryList"][0]["PackageVersion"]), (200, &"v2".into()), "{first}");
+    let next = format!("nextToken={}", first["NextToken"].as_str().expect("v1 on a second page"));
+    let statuses = h
+        .statuses(
+            history,
+            &[
+                (owner, of_shared, &next, null.clone()),
+                (other, of_shared, "", null.clone()),
+                (owner, &[("PackageID", "pkg-0123456789abcdef0123")], "", null.clone()),
+            ],
+        )
+        .await;
+    assert_eq!(statuses, [200, 409, 409]);
+    assert_eq!(h.recorder.take(), template_actions(history), "GetPackageVersionHistory");
+
     // DeletePackage: a shared package, then gone, then another tenant's attempt.
     let statuses = h
         .statuses(

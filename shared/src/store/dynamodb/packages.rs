@@ -2,9 +2,10 @@
 //!
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
-//! | package | `ACCOUNT#<owner>` | `PACKAGE#<id>` | `packageId`, `name`, `type`, `description`?, `source` M, `configuration` M?, `engineVersion`?, `vending` BOOL, `encryption` M?, `createdAt` N, `lastUpdatedAt` N, `users` SS (absent when empty), `version` N |
+//! | package | `ACCOUNT#<owner>` | `PACKAGE#<id>` | `packageId`, `name`, `type`, `description`?, `source` M, `configuration` M?, `engineVersion`?, `vending` BOOL, `encryption` M?, `createdAt` N, `lastUpdatedAt` N, `users` SS (absent when empty), `version` N, `packageVersion` N |
 //! | name claim | `ACCOUNT#<owner>` | `PACKAGE_NAME#<name>` | `packageId` |
 //! | share entry | `SHARED#<account or GLOBAL>` | `PACKAGE#<id>` | `owner`, `version` N |
+//! | version history entry | `ACCOUNT#<owner>` | `PACKAGE_VERSION#<id>#<version, 20 digits>` | `packageId`, `packageVersion` N, `createdAt` N, `commitMessage`?, `configuration` M? |
 //!
 //! Ownership is the key: a non-owner addresses an item that does not exist. The package item is
 //! the truth; share entries are an index that lets DescribePackages find what is shared with a
@@ -12,13 +13,20 @@
 //! the package write (`attribute_not_exists(pk) OR version < :v`), so an entry is present
 //! whenever the latest write that touched its user added it; a stale one is harmless because
 //! readers check membership on the package.
+//!
+//! `version` counts every write of the package; `packageVersion` counts its versions (1 at
+//! creation, +1 per UpdatePackage), and each version's history entry is written in the same
+//! transaction as the package write that makes it, conditioned on `packageVersion`, so versions
+//! have no gaps and none is lost. History entries sort by version under the owner's partition:
+//! a page is one Query, newest first. Their prefix is not `PACKAGE#`, so listing the owner's
+//! packages never reads them.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, DeleteRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, Delete, DeleteRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
     WriteRequest,
 };
 use futures::{StreamExt, TryStreamExt};
@@ -30,10 +38,11 @@ use super::{DynamoStore, applied, backoff, build_error, classify, failed};
 use crate::common::AccountId;
 use crate::opensearch::domain::{
     EncryptionOptions, EngineVersion, MAX_USERS, PackageConfiguration, PackageId, PackageName, PackageSource,
-    PackageType, PackageUser, Requirement, ScopeOperation, UserSet, name_taken,
+    PackageType, PackageUpdate, PackageUser, Requirement, ScopeOperation, UserSet, name_taken,
 };
 use crate::store::packages::{
-    Package, PackageStore, check_scope_request, rescoped, shared_with, vendable, writes_nothing,
+    Package, PackageStore, PackageVersion, check_scope_request, first_version, history_versions, rescoped, shared_with,
+    updated, vendable, writes_nothing,
 };
 use crate::store::{MAX_UPDATE_ATTEMPTS, StoreError};
 
@@ -42,6 +51,12 @@ const INDEX_CONCURRENCY: usize = 32;
 /// Requests per BatchWriteItem call (the API's limit).
 const BATCH_WRITE_ITEMS: usize = 25;
 const PACKAGE_PREFIX: &str = "PACKAGE#";
+/// Optimistic attempts of one UpdatePackage (docs/opensearch.md §6.5): each lost race means another
+/// update (or a delete) committed, so this bounds how many updates of one package may race one
+/// call, not a failure rate. 20 racing updates on DynamoDB Local took at most 17.
+const UPDATE_PACKAGE_ATTEMPTS: u32 = 50;
+/// BatchWriteItem calls in flight at once when a deleted package's leftovers are removed.
+const CLEANUP_CONCURRENCY: usize = 4;
 
 fn package_key(owner: &AccountId, id: &PackageId) -> Item {
     account_key(owner, format!("{PACKAGE_PREFIX}{id}"))
@@ -60,8 +75,77 @@ fn share_key(user: &PackageUser, id: &PackageId) -> Item {
     key(share_pk(user.as_str()), format!("{PACKAGE_PREFIX}{id}"))
 }
 
+/// The sort key of version `version` of package `id`: zero-padded, so that keys sort as the
+/// versions do (20 digits hold every u64).
+fn version_sk(id: &PackageId, version: u64) -> String {
+    format!("PACKAGE_VERSION#{id}#{version:020}")
+}
+
+fn version_key(owner: &AccountId, id: &PackageId, version: u64) -> Item {
+    account_key(owner, version_sk(id, version))
+}
+
 fn users_value(users: &UserSet) -> AttributeValue {
     AttributeValue::Ss(users.strings())
+}
+
+fn source_value(source: &PackageSource) -> AttributeValue {
+    AttributeValue::M(HashMap::from([("bucket".to_owned(), s(&source.bucket)), ("key".to_owned(), s(&source.key))]))
+}
+
+fn configuration_value(c: &PackageConfiguration) -> AttributeValue {
+    let mut config = HashMap::from([
+        ("licenseRequirement".to_owned(), s(c.license_requirement.as_str())),
+        ("configurationRequirement".to_owned(), s(c.configuration_requirement.as_str())),
+    ]);
+    if let Some(path) = &c.license_filepath {
+        config.insert("licenseFilepath".into(), s(path));
+    }
+    if let Some(restart) = c.requires_restart {
+        config.insert("requiresRestart".into(), AttributeValue::Bool(restart));
+    }
+    AttributeValue::M(config)
+}
+
+fn configuration_from(c: &Item) -> Result<PackageConfiguration, StoreError> {
+    let requirement = |name| Requirement::new(get_s(c, name)?).ok_or_else(|| corrupt(name));
+    Ok(PackageConfiguration {
+        license_requirement: requirement("licenseRequirement")?,
+        license_filepath: opt_s(c, "licenseFilepath")?.map(str::to_owned),
+        configuration_requirement: requirement("configurationRequirement")?,
+        requires_restart: c.get("requiresRestart").map(|_| get_bool(c, "requiresRestart")).transpose()?,
+    })
+}
+
+fn encryption_value(e: &EncryptionOptions) -> AttributeValue {
+    let mut encryption = HashMap::from([("enabled".to_owned(), AttributeValue::Bool(e.enabled))]);
+    if let Some(kms) = &e.kms_key_identifier {
+        encryption.insert("kmsKeyIdentifier".into(), s(kms));
+    }
+    AttributeValue::M(encryption)
+}
+
+fn version_item(owner: &AccountId, id: &PackageId, entry: &PackageVersion) -> Item {
+    let mut item = version_key(owner, id, entry.version);
+    item.insert("packageId".into(), s(id.as_str()));
+    item.insert("packageVersion".into(), n(entry.version));
+    item.insert("createdAt".into(), n(entry.created_at));
+    if let Some(message) = &entry.commit_message {
+        item.insert("commitMessage".into(), s(message));
+    }
+    if let Some(c) = &entry.configuration {
+        item.insert("configuration".into(), configuration_value(c));
+    }
+    item
+}
+
+fn version_from_item(item: &Item) -> Result<PackageVersion, StoreError> {
+    Ok(PackageVersion {
+        version: get_n(item, "packageVersion")? as u64,
+        created_at: get_n(item, "createdAt")?,
+        commit_message: opt_s(item, "commitMessage")?.map(str::to_owned),
+        configuration: opt_m(item, "configuration")?.map(configuration_from).transpose()?,
+    })
 }
 
 fn package_item(p: &Package) -> Item {
@@ -72,31 +156,16 @@ fn package_item(p: &Package) -> Item {
     if let Some(description) = &p.description {
         item.insert("description".into(), s(description));
     }
-    let source = HashMap::from([("bucket".to_owned(), s(&p.source.bucket)), ("key".to_owned(), s(&p.source.key))]);
-    item.insert("source".into(), AttributeValue::M(source));
+    item.insert("source".into(), source_value(&p.source));
     if let Some(c) = &p.configuration {
-        let mut config = HashMap::from([
-            ("licenseRequirement".to_owned(), s(c.license_requirement.as_str())),
-            ("configurationRequirement".to_owned(), s(c.configuration_requirement.as_str())),
-        ]);
-        if let Some(path) = &c.license_filepath {
-            config.insert("licenseFilepath".into(), s(path));
-        }
-        if let Some(restart) = c.requires_restart {
-            config.insert("requiresRestart".into(), AttributeValue::Bool(restart));
-        }
-        item.insert("configuration".into(), AttributeValue::M(config));
+        item.insert("configuration".into(), configuration_value(c));
     }
     if let Some(version) = &p.engine_version {
         item.insert("engineVersion".into(), s(version.as_str()));
     }
     item.insert("vending".into(), AttributeValue::Bool(p.vending_enabled));
     if let Some(e) = &p.encryption {
-        let mut encryption = HashMap::from([("enabled".to_owned(), AttributeValue::Bool(e.enabled))]);
-        if let Some(kms) = &e.kms_key_identifier {
-            encryption.insert("kmsKeyIdentifier".into(), s(kms));
-        }
-        item.insert("encryption".into(), AttributeValue::M(encryption));
+        item.insert("encryption".into(), encryption_value(e));
     }
     item.insert("createdAt".into(), n(p.created_at));
     item.insert("lastUpdatedAt".into(), n(p.last_updated_at));
@@ -104,6 +173,7 @@ fn package_item(p: &Package) -> Item {
         item.insert("users".into(), users_value(&p.users));
     }
     item.insert("version".into(), n(p.version));
+    item.insert("packageVersion".into(), n(p.available_version));
     item
 }
 
@@ -114,17 +184,7 @@ fn package_from_item(item: &Item) -> Result<Package, StoreError> {
         .ok_or_else(|| corrupt("package pk"))?;
     let id = PackageId::new(get_s(item, "packageId")?).ok_or_else(|| corrupt("packageId"))?;
     let source = opt_m(item, "source")?.ok_or_else(|| corrupt("source"))?;
-    let configuration = opt_m(item, "configuration")?
-        .map(|c| {
-            let requirement = |name| Requirement::new(get_s(c, name)?).ok_or_else(|| corrupt(name));
-            Ok::<_, StoreError>(PackageConfiguration {
-                license_requirement: requirement("licenseRequirement")?,
-                license_filepath: opt_s(c, "licenseFilepath")?.map(str::to_owned),
-                configuration_requirement: requirement("configurationRequirement")?,
-                requires_restart: c.get("requiresRestart").map(|_| get_bool(c, "requiresRestart")).transpose()?,
-            })
-        })
-        .transpose()?;
+    let configuration = opt_m(item, "configuration")?.map(configuration_from).transpose()?;
     let encryption = opt_m(item, "encryption")?
         .map(|e| {
             Ok::<_, StoreError>(EncryptionOptions {
@@ -133,6 +193,11 @@ fn package_from_item(item: &Item) -> Result<Package, StoreError> {
             })
         })
         .transpose()?;
+    // Absent on packages written before versions: they are at version 1.
+    let available_version = match item.get("packageVersion") {
+        None => 1,
+        Some(_) => get_n(item, "packageVersion")? as u64,
+    };
     let users = match opt_ss(item, "users")? {
         None => UserSet::default(),
         Some(users) => UserSet::from_stored(users.iter().map(String::as_str)).ok_or_else(|| corrupt("users"))?,
@@ -154,6 +219,7 @@ fn package_from_item(item: &Item) -> Result<Package, StoreError> {
         last_updated_at: get_n(item, "lastUpdatedAt")?,
         users,
         version: get_n(item, "version")? as u64,
+        available_version,
     })
 }
 
@@ -374,39 +440,148 @@ impl DynamoStore {
         }
     }
 
-    /// Deletes the share entries of a deleted package, best effort: a leftover entry points to
-    /// nothing and readers skip it.
-    async fn delete_shares(&self, package: &Package) {
-        let requests: Vec<WriteRequest> = package
-            .users
-            .iter()
-            .filter_map(|user| {
-                let delete = DeleteRequest::builder().set_key(Some(share_key(user, &package.id))).build().ok()?;
+    /// Deletes what a deleted package leaves outside its transaction, best effort: its share
+    /// entries and its version history. A leftover points to nothing: readers skip share entries
+    /// whose package is gone, and a history is read only after its package is found (a new
+    /// package never gets the old ID).
+    async fn delete_leftovers(&self, package: &Package) {
+        let shares = package.users.iter().map(|user| share_key(user, &package.id));
+        let versions = (1..=package.available_version).map(|v| version_key(&package.owner, &package.id, v));
+        let requests: Vec<WriteRequest> = shares
+            .chain(versions)
+            .filter_map(|key| {
+                let delete = DeleteRequest::builder().set_key(Some(key)).build().ok()?;
                 Some(WriteRequest::builder().delete_request(delete).build())
             })
             .collect();
-        for chunk in requests.chunks(BATCH_WRITE_ITEMS) {
-            let mut pending = chunk.to_vec();
-            for attempt in 0..3 {
-                let result = self.client.batch_write_item().request_items(&self.table, pending.clone()).send().await;
-                match result {
-                    Ok(out) => {
-                        pending = out.unprocessed_items().and_then(|u| u.get(&self.table)).cloned().unwrap_or_default();
-                        if pending.is_empty() {
-                            break;
-                        }
-                        backoff(attempt).await;
-                    }
-                    Err(err) => {
-                        tracing::warn!(package = %package.id, error = %classify(err), "share entries left behind");
+        futures::stream::iter(requests.chunks(BATCH_WRITE_ITEMS))
+            .for_each_concurrent(CLEANUP_CONCURRENCY, |chunk| self.delete_batch(package, chunk.to_vec()))
+            .await;
+    }
+
+    /// One BatchWriteItem of at most [`BATCH_WRITE_ITEMS`] deletes, retrying what DynamoDB leaves
+    /// unprocessed a few times.
+    async fn delete_batch(&self, package: &Package, mut pending: Vec<WriteRequest>) {
+        for attempt in 0..3 {
+            let result = self.client.batch_write_item().request_items(&self.table, pending.clone()).send().await;
+            match result {
+                Ok(out) => {
+                    pending = out.unprocessed_items().and_then(|u| u.get(&self.table)).cloned().unwrap_or_default();
+                    if pending.is_empty() {
                         break;
                     }
+                    backoff(attempt).await;
+                }
+                Err(err) => {
+                    tracing::warn!(package = %package.id, error = %classify(err), "share entries or history left behind");
+                    break;
                 }
             }
-            if !pending.is_empty() {
-                tracing::warn!(package = %package.id, left = pending.len(), "share entries left behind");
+        }
+        if !pending.is_empty() {
+            tracing::warn!(package = %package.id, left = pending.len(), "share entries or history left behind");
+        }
+    }
+
+    /// The UpdateItem of an UpdatePackage: the fields [`updated`] changes, conditioned on the
+    /// package version it was computed from. `users` is not written (a concurrent scope change
+    /// stays) and `version` is added to, not set. The item comes back on a failed condition.
+    fn package_update(&self, current: &Package, next: &Package) -> Result<Update, StoreError> {
+        let mut values = HashMap::from([
+            (":source".to_owned(), source_value(&next.source)),
+            (":now".to_owned(), n(next.last_updated_at)),
+            (":next".to_owned(), n(next.available_version)),
+            (":current".to_owned(), n(current.available_version)),
+            (":one".to_owned(), n(1)),
+        ]);
+        let mut set = vec!["#source = :source", "lastUpdatedAt = :now", "packageVersion = :next"];
+        let mut remove = Vec::new();
+        let optional = [
+            ("#description = :description", ":description", "#description", next.description.as_ref().map(s)),
+            (
+                "#configuration = :configuration",
+                ":configuration",
+                "#configuration",
+                next.configuration.as_ref().map(configuration_value),
+            ),
+            ("#encryption = :encryption", ":encryption", "#encryption", next.encryption.as_ref().map(encryption_value)),
+        ];
+        for (assignment, placeholder, name, value) in optional {
+            match value {
+                Some(value) => {
+                    set.push(assignment);
+                    values.insert(placeholder.to_owned(), value);
+                }
+                None => remove.push(name),
             }
         }
+        let mut expression = format!("SET {} ADD version :one", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        // A package written before versions has no `packageVersion`: it is at version 1.
+        let condition = if current.available_version == 1 {
+            "attribute_exists(pk) AND (attribute_not_exists(packageVersion) OR packageVersion = :current)"
+        } else {
+            "packageVersion = :current"
+        };
+        let names = HashMap::from(
+            ["source", "description", "configuration", "encryption"].map(|name| (format!("#{name}"), name.to_owned())),
+        );
+        Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(package_key(&current.owner, &current.id)))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(build_error)
+    }
+
+    /// Whether `owner` has package `id` (strongly consistent; only the key is read).
+    async fn package_exists(&self, owner: &AccountId, id: &PackageId) -> Result<bool, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(package_key(owner, id)))
+            .projection_expression("pk")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(output.item.is_some())
+    }
+
+    /// At most `limit` history entries of package `id` with versions in `versions`, newest first:
+    /// one Query (strongly consistent) that reads only the page.
+    async fn version_page(
+        &self,
+        owner: &AccountId,
+        id: &PackageId,
+        versions: std::ops::RangeInclusive<u64>,
+        limit: usize,
+    ) -> Result<Vec<PackageVersion>, StoreError> {
+        if versions.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
+            .expression_attribute_values(":pk", s(account_pk(owner)))
+            .expression_attribute_values(":low", s(version_sk(id, *versions.start())))
+            .expression_attribute_values(":high", s(version_sk(id, *versions.end())))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(classify)?;
+        out.items().iter().map(version_from_item).collect()
     }
 }
 
@@ -415,7 +590,8 @@ impl PackageStore for DynamoStore {
     async fn create_package(&self, package: &Package) -> Result<(), StoreError> {
         let mut claim = name_key(&package.owner, &package.name);
         claim.insert("packageId".into(), s(package.id.as_str()));
-        let items = vec![self.put_new(package_item(package))?, self.put_new(claim)?];
+        let first = version_item(&package.owner, &package.id, &first_version(package));
+        let items = vec![self.put_new(package_item(package))?, self.put_new(claim)?, self.put_new(first)?];
         match self.transact(items).await? {
             None => Ok(()),
             Some(reasons) if failed(&reasons, 1).is_some() => Err(StoreError::Rule(name_taken(&package.name))),
@@ -504,7 +680,7 @@ impl PackageStore for DynamoStore {
             ];
             match self.transact(items).await? {
                 None => {
-                    self.delete_shares(&current).await;
+                    self.delete_leftovers(&current).await;
                     return Ok(current);
                 }
                 // A scope change (or another delete) won the race: start again from what is there.
@@ -520,5 +696,49 @@ impl PackageStore for DynamoStore {
             }
         }
         Err(StoreError::Contention)
+    }
+
+    async fn update_package(&self, owner: &AccountId, update: &PackageUpdate, now: i64) -> Result<Package, StoreError> {
+        let id = &update.package_id;
+        let mut current = self.get_package(owner, id).await?.ok_or(StoreError::NotFound)?;
+        for attempt in 0..UPDATE_PACKAGE_ATTEMPTS {
+            let (next, entry) = updated(&current, update, now);
+            let items = vec![
+                TransactWriteItem::builder().update(self.package_update(&current, &next)?).build(),
+                self.put_new(version_item(owner, id, &entry))?,
+            ];
+            match self.transact(items).await? {
+                None => return Ok(next),
+                // Another update (or a delete) committed first: start again from what is there.
+                Some(reasons) if failed(&reasons, 0).is_some() => {
+                    let now_there = reasons.first().and_then(|r| r.item());
+                    current = now_there.map(package_from_item).transpose()?.ok_or(StoreError::NotFound)?;
+                    backoff(attempt).await;
+                }
+                Some(reasons) => {
+                    let codes: Vec<&str> = reasons.iter().filter_map(|r| r.code()).collect();
+                    return Err(StoreError::Backend(format!(
+                        "package {id} already has a history entry for version {}: {codes:?}",
+                        entry.version
+                    )));
+                }
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    async fn package_history(
+        &self,
+        owner: &AccountId,
+        id: &PackageId,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<PackageVersion>, StoreError> {
+        // Both at once: the page costs one round trip, and what decides is whether the package is there.
+        let (exists, page) = futures::try_join!(
+            self.package_exists(owner, id),
+            self.version_page(owner, id, history_versions(before), limit)
+        )?;
+        if exists { Ok(page) } else { Err(StoreError::NotFound) }
     }
 }

@@ -5,10 +5,12 @@
 //! | `packages` | `<owner>/<id>` | JSON of [`StoredPackage`] |
 //! | `package_names` | `<owner>/<name>` | package ID |
 //! | `package_shares` | `<user>/<id>` (user: account or `GLOBAL`) | owner |
+//! | `package_versions` | `<owner>/<id>/<version, 20 digits>` | JSON of [`StoredVersion`] |
 //!
-//! A package, its name and its share entries change in one write transaction, so names are
-//! unique, the cap is exact and the share entries mirror the scopes exactly; readers still check
-//! membership on the package itself, as the DynamoDB adapter's must.
+//! A package, its name, its share entries and its history change in one write transaction, so
+//! names are unique, the cap is exact, versions have no gaps and the share entries mirror the
+//! scopes exactly; readers still check membership on the package itself, as the DynamoDB
+//! adapter's must.
 
 use async_trait::async_trait;
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
@@ -18,11 +20,12 @@ use super::{EmbeddedStore, backend, corrupt, json_error, prefix_range, split_key
 use crate::common::AccountId;
 use crate::opensearch::domain::{
     EncryptionOptions, EngineVersion, PackageConfiguration, PackageId, PackageName, PackageSource, PackageType,
-    PackageUser, Requirement, ScopeOperation, UserSet, name_taken,
+    PackageUpdate, PackageUser, Requirement, ScopeOperation, UserSet, name_taken,
 };
 use crate::store::StoreError;
 use crate::store::packages::{
-    Package, PackageStore, check_scope_request, rescoped, shared_with, vendable, writes_nothing,
+    Package, PackageStore, PackageVersion, check_scope_request, first_version, history_versions, rescoped, shared_with,
+    updated, vendable, writes_nothing,
 };
 
 /// `<owner>/<id>` -> JSON of [`StoredPackage`]
@@ -31,6 +34,8 @@ const PACKAGES: TableDefinition<&str, &str> = TableDefinition::new("packages");
 const PACKAGE_NAMES: TableDefinition<&str, &str> = TableDefinition::new("package_names");
 /// `<user>/<id>` -> owner
 const PACKAGE_SHARES: TableDefinition<&str, &str> = TableDefinition::new("package_shares");
+/// `<owner>/<id>/<version, 20 digits>` -> JSON of [`StoredVersion`]
+const PACKAGE_VERSIONS: TableDefinition<&str, &str> = TableDefinition::new("package_versions");
 
 #[derive(Serialize, Deserialize)]
 struct StoredConfiguration {
@@ -61,6 +66,20 @@ struct StoredPackage {
     last_updated_at: i64,
     users: Vec<String>,
     version: u64,
+    /// Absent in packages written before versions: they are at version 1.
+    #[serde(default = "first")]
+    available_version: u64,
+}
+
+fn first() -> u64 {
+    1
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredVersion {
+    created_at: i64,
+    commit_message: Option<String>,
+    configuration: Option<StoredConfiguration>,
 }
 
 /// Creates this module's tables (called once when the database opens).
@@ -68,6 +87,7 @@ pub(super) fn init(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(PACKAGES).map_err(backend)?;
     txn.open_table(PACKAGE_NAMES).map_err(backend)?;
     txn.open_table(PACKAGE_SHARES).map_err(backend)?;
+    txn.open_table(PACKAGE_VERSIONS).map_err(backend)?;
     Ok(())
 }
 
@@ -83,6 +103,36 @@ fn share_key(user: &PackageUser, id: &PackageId) -> String {
     format!("{}/{id}", user.as_str())
 }
 
+/// The prefix of the history keys of `owner`'s package `id` (before the `/`).
+fn versions_prefix(owner: &AccountId, id: &PackageId) -> String {
+    format!("{owner}/{id}")
+}
+
+/// Zero-padded, so that keys sort as the versions do.
+fn version_key(owner: &AccountId, id: &PackageId, version: u64) -> String {
+    format!("{}/{version:020}", versions_prefix(owner, id))
+}
+
+fn encode_configuration(c: &PackageConfiguration) -> StoredConfiguration {
+    StoredConfiguration {
+        license_requirement: c.license_requirement.as_str().to_owned(),
+        license_filepath: c.license_filepath.clone(),
+        configuration_requirement: c.configuration_requirement.as_str().to_owned(),
+        requires_restart: c.requires_restart,
+    }
+}
+
+fn decode_configuration(c: StoredConfiguration) -> Result<PackageConfiguration, StoreError> {
+    Ok(PackageConfiguration {
+        license_requirement: Requirement::new(&c.license_requirement)
+            .ok_or_else(|| corrupt("package license requirement"))?,
+        license_filepath: c.license_filepath,
+        configuration_requirement: Requirement::new(&c.configuration_requirement)
+            .ok_or_else(|| corrupt("package configuration requirement"))?,
+        requires_restart: c.requires_restart,
+    })
+}
+
 fn encode(package: &Package) -> Result<String, StoreError> {
     let stored = StoredPackage {
         name: package.name.as_str().to_owned(),
@@ -90,12 +140,7 @@ fn encode(package: &Package) -> Result<String, StoreError> {
         description: package.description.clone(),
         bucket: package.source.bucket.clone(),
         key: package.source.key.clone(),
-        configuration: package.configuration.as_ref().map(|c| StoredConfiguration {
-            license_requirement: c.license_requirement.as_str().to_owned(),
-            license_filepath: c.license_filepath.clone(),
-            configuration_requirement: c.configuration_requirement.as_str().to_owned(),
-            requires_restart: c.requires_restart,
-        }),
+        configuration: package.configuration.as_ref().map(encode_configuration),
         engine_version: package.engine_version.as_ref().map(|v| v.as_str().to_owned()),
         vending: package.vending_enabled,
         encryption: package
@@ -106,25 +151,14 @@ fn encode(package: &Package) -> Result<String, StoreError> {
         last_updated_at: package.last_updated_at,
         users: package.users.strings(),
         version: package.version,
+        available_version: package.available_version,
     };
     serde_json::to_string(&stored).map_err(json_error)
 }
 
 fn decode(owner: &AccountId, id: &PackageId, json: &str) -> Result<Package, StoreError> {
     let stored: StoredPackage = serde_json::from_str(json).map_err(json_error)?;
-    let configuration = stored
-        .configuration
-        .map(|c| {
-            Ok::<_, StoreError>(PackageConfiguration {
-                license_requirement: Requirement::new(&c.license_requirement)
-                    .ok_or_else(|| corrupt("package license requirement"))?,
-                license_filepath: c.license_filepath,
-                configuration_requirement: Requirement::new(&c.configuration_requirement)
-                    .ok_or_else(|| corrupt("package configuration requirement"))?,
-                requires_restart: c.requires_restart,
-            })
-        })
-        .transpose()?;
+    let configuration = stored.configuration.map(decode_configuration).transpose()?;
     Ok(Package {
         owner: owner.clone(),
         id: id.clone(),
@@ -145,6 +179,35 @@ fn decode(owner: &AccountId, id: &PackageId, json: &str) -> Result<Package, Stor
         last_updated_at: stored.last_updated_at,
         users: UserSet::from_stored(stored.users.iter().map(String::as_str)).ok_or_else(|| corrupt("package user"))?,
         version: stored.version,
+        available_version: stored.available_version,
+    })
+}
+
+fn write_version(
+    txn: &WriteTransaction,
+    owner: &AccountId,
+    id: &PackageId,
+    entry: &PackageVersion,
+) -> Result<(), StoreError> {
+    let stored = StoredVersion {
+        created_at: entry.created_at,
+        commit_message: entry.commit_message.clone(),
+        configuration: entry.configuration.as_ref().map(encode_configuration),
+    };
+    let json = serde_json::to_string(&stored).map_err(json_error)?;
+    let mut versions = txn.open_table(PACKAGE_VERSIONS).map_err(backend)?;
+    versions.insert(version_key(owner, id, entry.version).as_str(), json.as_str()).map_err(backend)?;
+    Ok(())
+}
+
+fn decode_version(key: &str, json: &str) -> Result<PackageVersion, StoreError> {
+    let version = key.rsplit('/').next().and_then(|v| v.parse().ok()).ok_or_else(|| corrupt("version key"))?;
+    let stored: StoredVersion = serde_json::from_str(json).map_err(json_error)?;
+    Ok(PackageVersion {
+        version,
+        created_at: stored.created_at,
+        commit_message: stored.commit_message,
+        configuration: stored.configuration.map(decode_configuration).transpose()?,
     })
 }
 
@@ -193,6 +256,7 @@ impl PackageStore for EmbeddedStore {
             }
             names.insert(claim.as_str(), package.id.as_str()).map_err(backend)?;
             write_package(txn, &package)?;
+            write_version(txn, &package.owner, &package.id, &first_version(&package))?;
             write_shares(txn, &package.owner, &package.id, &UserSet::default(), &package.users)
         })
         .await
@@ -278,7 +342,62 @@ impl PackageStore for EmbeddedStore {
             let claim = name_key(&owner, &package.name);
             txn.open_table(PACKAGE_NAMES).map_err(backend)?.remove(claim.as_str()).map_err(backend)?;
             write_shares(txn, &owner, &id, &package.users, &UserSet::default())?;
+            let mut versions = txn.open_table(PACKAGE_VERSIONS).map_err(backend)?;
+            let (from, to) = prefix_range(&versions_prefix(&owner, &id));
+            let keys = versions
+                .range(from.as_str()..to.as_str())
+                .map_err(backend)?
+                .map(|entry| entry.map(|(key, _)| key.value().to_owned()).map_err(backend))
+                .collect::<Result<Vec<_>, _>>()?;
+            for key in keys {
+                versions.remove(key.as_str()).map_err(backend)?;
+            }
             Ok(package)
+        })
+        .await
+    }
+
+    async fn update_package(&self, owner: &AccountId, update: &PackageUpdate, now: i64) -> Result<Package, StoreError> {
+        let (owner, update) = (owner.clone(), update.clone());
+        self.write(move |txn| {
+            let current = read_package(txn, &owner, &update.package_id)?.ok_or(StoreError::NotFound)?;
+            let (next, entry) = updated(&current, &update, now);
+            write_package(txn, &next)?;
+            write_version(txn, &owner, &next.id, &entry)?;
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn package_history(
+        &self,
+        owner: &AccountId,
+        id: &PackageId,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<PackageVersion>, StoreError> {
+        let (owner, id) = (owner.clone(), id.clone());
+        self.read(move |txn| {
+            let packages = txn.open_table(PACKAGES).map_err(backend)?;
+            if packages.get(package_key(&owner, &id).as_str()).map_err(backend)?.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            let range = history_versions(before);
+            if range.is_empty() {
+                return Ok(Vec::new());
+            }
+            let (from, to) = (version_key(&owner, &id, *range.start()), version_key(&owner, &id, *range.end()));
+            let versions = txn.open_table(PACKAGE_VERSIONS).map_err(backend)?;
+            versions
+                .range(from.as_str()..=to.as_str())
+                .map_err(backend)?
+                .rev()
+                .take(limit)
+                .map(|entry| {
+                    let (key, json) = entry.map_err(backend)?;
+                    decode_version(key.value(), json.value())
+                })
+                .collect()
         })
         .await
     }
