@@ -118,7 +118,7 @@ def main(endpoint):
     ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
                        aws_access_key_id="local", aws_secret_access_key="local")
     local_api("--dynamodb-endpoint", endpoint, "--table", table, "create-table", stdout=subprocess.DEVNULL)
-    # The scope that the get, update, list and delete events name (item layout: README).
+    # The scope that the get, update, list, delete and tag events name (item layout: README).
     ddb.put_item(TableName=table, Item={
         "pk": {"S": "ACCOUNT#222222222222"}, "sk": {"S": "SCOPE"}, "scopeId": {"S": SEEDED_SCOPE},
         "targets": {"SS": ["555555555555/us-west-2", "666666666666/us-east-1"]}, "tags": {"M": {}},
@@ -151,10 +151,27 @@ def main(endpoint):
         check(target_accounts() == ["444444444444", "666666666666"], "update-scope's change is stored")
         passed += 1
 
+        # The tag events name the seeded scope by its ARN (decoded, as API Gateway passes it).
+        def listed_tags():
+            status, _, body = emulators["list-tags-for-resource"].invoke(event("list-tags-for-resource"))
+            check(status == 200, f"list-tags-for-resource: {status} {body}")
+            return body["tags"]
+
+        status, _, body = emulators["tag-resource"].invoke(event("tag-resource"))
+        check((status, body) == (200, {}), f"tag-resource: {status} {body}")
+        check(listed_tags() == {"team": "network", "cost,center": "cc-42"}, "tag-resource's tags are stored")
+        passed += 2  # tag-resource, list-tags-for-resource
+        status, _, body = emulators["untag-resource"].invoke(event("untag-resource"))
+        check((status, body) == (200, {}), f"untag-resource: {status} {body}")
+        check(listed_tags() == {"team": "network"}, "untag-resource removed the key with a comma")
+        passed += 1
+
         status, _, body = emulators["delete-scope"].invoke(event("delete-scope"))
         check((status, body) == (200, {}), f"delete-scope: {status} {body}")
         status, headers, _ = emulators["get-scope"].invoke(event("get-scope"))
         check(status == 404 and headers.get("x-amzn-errortype") == "ResourceNotFoundException", "deleted")
+        status, headers, _ = emulators["list-tags-for-resource"].invoke(event("list-tags-for-resource"))
+        check(status == 404 and headers.get("x-amzn-errortype") == "ResourceNotFoundException", "tags deleted")
         passed += 1
 
         # OpenSearch: account 222222222222's package, which the other events are pointed at.

@@ -93,9 +93,10 @@ pub fn routes(format: RoutesFormat) -> String {
                 "resource": op.template_resource(),
             })
             .to_string(),
+            // matchit's syntax: a greedy `{label+}` is the catch-all `{*label}`.
             RoutesFormat::WatchRouter => format!(
                 "    {{ path = {:?}, methods = [{:?}], function = {:?} }},",
-                route.path,
+                route.matchit_path(),
                 route.method,
                 op.function_name()
             ),

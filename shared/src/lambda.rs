@@ -76,13 +76,25 @@ fn caller(mode: IdentityMode, request: &Request) -> Option<AccountId> {
     }
 }
 
-/// The route's labels: API Gateway's decoded path parameters when it sends them, else the
-/// path matched against the route (a stage or base-path prefix is ignored).
+/// The route's labels: API Gateway's decoded path parameters when it routed the request by this
+/// operation's route, else the path matched against the route (a stage or base-path prefix is
+/// ignored; labels decoded once).
+///
+/// An HTTP API event names its route (`routeKey` `POST /tags/{resourceArn+}`; `sam local` does
+/// the same), and its parameters come decoded (`{resourceArn+}` as `resourceArn`). `cargo lambda
+/// watch` routes every request as `$default` and passes the raw, still percent-encoded path
+/// values, so for such an event the path is matched here instead.
 fn path_params(operation: Operation, request: &Request) -> Result<PathParams, ApiError> {
     let route = operation.route();
+    let routed_elsewhere = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => {
+            ctx.route_key.as_deref() != Some(format!("{} {}", route.method, route.path).as_str())
+        }
+        _ => false,
+    };
     let given = request.path_parameters();
     let from_gateway: Option<Vec<_>> = route.labels().map(|l| given.first(l).map(|v| (l, v.to_owned()))).collect();
-    if let Some(params) = from_gateway.filter(|p| !p.is_empty()) {
+    if let Some(params) = from_gateway.filter(|p| !p.is_empty() && !routed_elsewhere) {
         return Ok(PathParams::new(params));
     }
     route.match_path(request.uri().path(), true).ok_or_else(|| {

@@ -104,6 +104,9 @@ operations! {
     GetScope: NetworkFlowMonitor, "GET", "/scopes/{scopeId}" => nfm::handlers::get_scope;
     ListScopes: NetworkFlowMonitor, "GET", "/scopes" => nfm::handlers::list_scopes;
     DeleteScope: NetworkFlowMonitor, "DELETE", "/scopes/{scopeId}" => nfm::handlers::delete_scope;
+    TagResource: NetworkFlowMonitor, "POST", "/tags/{resourceArn+}" => nfm::handlers::tag_resource;
+    UntagResource: NetworkFlowMonitor, "DELETE", "/tags/{resourceArn+}" => nfm::handlers::untag_resource;
+    ListTagsForResource: NetworkFlowMonitor, "GET", "/tags/{resourceArn+}" => nfm::handlers::list_tags_for_resource;
     UpdatePackageScope: OpenSearch, "POST", "/2021-01-01/packages/updateScope" => opensearch::handlers::update_package_scope;
     CreatePackage: OpenSearch, "POST", "/2021-01-01/packages" => opensearch::handlers::create_package;
     DescribePackages: OpenSearch, "POST", "/2021-01-01/packages/describe" => opensearch::handlers::describe_packages;
@@ -151,7 +154,9 @@ impl Operation {
     }
 }
 
-/// One operation's method and path template (`{label}` segments).
+/// One operation's method and path template: literal segments, `{label}` segments (one path
+/// segment each) and, as the last segment only, a greedy `{label+}` that takes the whole rest of
+/// the path, `/` included (API Gateway's syntax; docs/network-flow-monitor.md §1.8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
     pub operation: Operation,
@@ -159,38 +164,95 @@ pub struct Route {
     pub path: &'static str,
 }
 
-/// The label of a `{label}` template segment, `None` for a literal one.
-fn label_of(segment: &str) -> Option<&str> {
-    segment.strip_prefix('{').and_then(|s| s.strip_suffix('}'))
+/// A segment of a path template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Segment<'a> {
+    Literal(&'a str),
+    Label(&'a str),
+    /// `{label+}`: the rest of the path.
+    Greedy(&'a str),
+}
+
+impl<'a> Segment<'a> {
+    fn of(segment: &'a str) -> Self {
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(label) => match label.strip_suffix('+') {
+                Some(greedy) => Segment::Greedy(greedy),
+                None => Segment::Label(label),
+            },
+            None => Segment::Literal(segment),
+        }
+    }
+
+    fn label(self) -> Option<&'a str> {
+        match self {
+            Segment::Literal(_) => None,
+            Segment::Label(label) | Segment::Greedy(label) => Some(label),
+        }
+    }
+}
+
+/// A label's value: percent-decoded once; bytes that are not UTF-8 become U+FFFD.
+fn decode(raw: &str) -> String {
+    percent_decode_str(raw).decode_utf8_lossy().into_owned()
 }
 
 impl Route {
-    /// The route's `{label}` names, in path order.
+    /// The route's label names (`{label}` and `{label+}` alike), in path order.
     pub fn labels(&self) -> impl Iterator<Item = &'static str> {
-        self.path.split('/').filter_map(label_of)
+        self.path.split('/').filter_map(|s| Segment::of(s).label())
     }
 
     /// Matches a raw (percent-encoded) path against this route's template. With
     /// `allow_prefix`, leading segments before the template (an API Gateway stage, a base path)
-    /// are ignored. Labels are percent-decoded; bytes that are not UTF-8 become U+FFFD, so such
-    /// an ID is simply one that exists nowhere.
+    /// are ignored; for a template with a greedy label, the first place where its fixed segments
+    /// match is the one. Labels are percent-decoded once (a greedy one as a whole); bytes that
+    /// are not UTF-8 become U+FFFD, so such an ID is simply one that exists nowhere.
     pub fn match_path(&self, raw_path: &str, allow_prefix: bool) -> Option<PathParams> {
         // Exactly one leading `/`: `//macie` is no route (an empty first segment matches nothing).
-        let template: Vec<&str> = self.path.strip_prefix('/')?.split('/').collect();
+        let template: Vec<Segment> = self.path.strip_prefix('/')?.split('/').map(Segment::of).collect();
         let segments: Vec<&str> = raw_path.strip_prefix('/')?.split('/').collect();
-        if segments.len() < template.len() || (!allow_prefix && segments.len() != template.len()) {
+        let greedy = matches!(template.last(), Some(Segment::Greedy(_)));
+        if segments.len() < template.len() || (!allow_prefix && !greedy && segments.len() != template.len()) {
             return None;
         }
-        let tail = &segments[segments.len() - template.len()..];
+        let spare = segments.len() - template.len();
+        let starts = match (allow_prefix, greedy) {
+            (false, _) => 0..=0,
+            (true, false) => spare..=spare,
+            (true, true) => 0..=spare,
+        };
+        starts.into_iter().find_map(|start| Self::match_at(&template, &segments[start..]))
+    }
+
+    /// Matches `template` against `segments` from their first segment; a greedy label takes
+    /// whatever follows.
+    fn match_at(template: &[Segment<'static>], segments: &[&str]) -> Option<PathParams> {
         let mut params = Vec::new();
-        for (want, got) in template.iter().zip(tail) {
-            match label_of(want) {
-                Some(label) => params.push((label, percent_decode_str(got).decode_utf8_lossy().into_owned())),
-                None if want == got => {}
-                None => return None,
+        for (i, want) in template.iter().enumerate() {
+            match *want {
+                Segment::Literal(literal) if segments.get(i) == Some(&literal) => {}
+                Segment::Literal(_) => return None,
+                Segment::Label(label) => params.push((label, decode(segments.get(i)?))),
+                Segment::Greedy(label) => params.push((label, decode(&segments.get(i..)?.join("/")))),
             }
         }
-        Some(PathParams::new(params))
+        let greedy = matches!(template.last(), Some(Segment::Greedy(_)));
+        (greedy || segments.len() == template.len()).then(|| PathParams::new(params))
+    }
+
+    /// The route's template as the router of `cargo lambda watch` (matchit) writes it: a greedy
+    /// `{label+}` is the catch-all `{*label}`.
+    pub fn matchit_path(&self) -> String {
+        let segments: Vec<String> = self
+            .path
+            .split('/')
+            .map(|s| match Segment::of(s) {
+                Segment::Greedy(label) => format!("{{*{label}}}"),
+                _ => s.to_owned(),
+            })
+            .collect();
+        segments.join("/")
     }
 }
 
@@ -282,6 +344,57 @@ mod tests {
     fn labels_are_the_templated_segments() {
         assert_eq!(Operation::UpdateScope.route().labels().collect::<Vec<_>>(), ["scopeId"]);
         assert_eq!(Operation::ListScopes.route().labels().count(), 0);
+        assert_eq!(Operation::TagResource.route().labels().collect::<Vec<_>>(), ["resourceArn"]);
+    }
+
+    const SCOPE_ARN: &str =
+        "arn:aws:networkflowmonitor:us-east-1:111111111111:scope/0f5b6c1e-8c1a-4d2b-9e3f-5a6b7c8d9e0f";
+
+    #[test]
+    fn a_greedy_label_takes_the_rest_of_the_path_encoded_or_not() {
+        // What the SDKs send: the whole ARN as one segment, `:` and `/` percent-encoded.
+        let encoded = format!("/tags/{}", SCOPE_ARN.replace(':', "%3A").replace('/', "%2F"));
+        // What curl sends, or a gateway that decodes the path before routing.
+        let literal = format!("/tags/{SCOPE_ARN}");
+        for (method, operation) in [
+            ("POST", Operation::TagResource),
+            ("DELETE", Operation::UntagResource),
+            ("GET", Operation::ListTagsForResource),
+        ] {
+            for path in [&encoded, &literal] {
+                let (matched, params) = match_route(method, path).unwrap();
+                assert_eq!(matched, operation, "{method} {path}");
+                assert_eq!(params.get("resourceArn"), SCOPE_ARN, "{method} {path}");
+            }
+        }
+        // Decoded once, as a whole: `%252F` is `%2F`, not `/`.
+        let (_, params) = match_route("GET", "/tags/arn%3Aaws%3Ax%252Fy/z%20w").unwrap();
+        assert_eq!(params.get("resourceArn"), "arn:aws:x%2Fy/z w");
+        // An empty ARN reaches the operation (which refuses it); no ARN segment at all is no route.
+        assert_eq!(match_route("GET", "/tags/").unwrap().1.get("resourceArn"), "");
+        assert!(matches!(match_route("GET", "/tags"), Err(ApiError::UnknownOperation(_))));
+        assert!(matches!(match_route("PUT", &literal), Err(ApiError::UnknownOperation(_))));
+        assert!(matches!(match_route("GET", &format!("/x{literal}")), Err(ApiError::UnknownOperation(_))));
+    }
+
+    #[test]
+    fn a_greedy_label_after_a_stage_prefix() {
+        let route = Operation::TagResource.route();
+        assert!(route.match_path(&format!("/prod/tags/{SCOPE_ARN}"), false).is_none());
+        for path in [format!("/prod/tags/{SCOPE_ARN}"), format!("/a/b/tags/{SCOPE_ARN}"), format!("/tags/{SCOPE_ARN}")]
+        {
+            let params = route.match_path(&path, true).unwrap_or_else(|| panic!("{path}"));
+            assert_eq!(params.get("resourceArn"), SCOPE_ARN, "{path}");
+        }
+        assert!(route.match_path("/prod/scopes/x", true).is_none());
+        assert!(route.match_path("/prod/tags", true).is_none());
+    }
+
+    #[test]
+    fn matchit_paths_write_greedy_labels_as_catch_alls() {
+        assert_eq!(Operation::TagResource.route().matchit_path(), "/tags/{*resourceArn}");
+        assert_eq!(Operation::GetScope.route().matchit_path(), "/scopes/{scopeId}");
+        assert_eq!(Operation::ListScopes.route().matchit_path(), "/scopes");
     }
 
     #[test]

@@ -9,4 +9,4 @@ mod wire_enum;
 
 pub use account_id::AccountId;
 pub use client_token::{ClientToken, MAX_CLIENT_TOKEN_CHARS};
-pub use tags::{MAX_TAGS, Tags};
+pub use tags::{MAX_TAGS, TagKeys, Tags};

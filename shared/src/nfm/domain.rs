@@ -6,8 +6,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use sha2::{Digest, Sha256};
 
-use super::model::{CreateScopeInput, TargetResourceWire, UpdateScopeInput};
-use crate::common::{AccountId, ClientToken, Tags};
+use super::model::{CreateScopeInput, TagResourceInput, TargetResourceWire, UpdateScopeInput};
+use crate::common::{AccountId, ClientToken, TagKeys, Tags};
 use crate::error::ApiError;
 
 /// Most targets a scope may hold, and most items in one request list.
@@ -213,6 +213,77 @@ impl TargetChanges {
     }
 }
 
+/// The service field of every Network Flow Monitor ARN.
+pub const SERVICE: &str = "networkflowmonitor";
+
+/// Shortest and longest `resourceArn` (docs/network-flow-monitor.md §1.8).
+const ARN_CHARS: std::ops::RangeInclusive<usize> = 20..=2048;
+
+/// The `resourceArn` of a tag operation: `arn:PARTITION:networkflowmonitor:REGION:ACCOUNT:RESOURCE`
+/// with non-empty partition and resource (docs/network-flow-monitor.md §1.8). Only its shape is
+/// known here; whether it names the caller's scope is [`ResourceArn::scope_id`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceArn(String);
+
+impl ResourceArn {
+    pub fn parse(value: &str) -> Result<Self, ApiError> {
+        if value.is_empty() {
+            return Err(ApiError::validation("resourceArn: must not be empty"));
+        }
+        let chars = value.chars().count();
+        if !ARN_CHARS.contains(&chars) {
+            return Err(ApiError::validation(format!(
+                "resourceArn: must be from {} to {} characters, found {chars}",
+                ARN_CHARS.start(),
+                ARN_CHARS.end()
+            )));
+        }
+        // arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE, split at the first five colons.
+        let parts: Vec<&str> = value.splitn(6, ':').collect();
+        let well_formed = parts.len() == 6
+            && parts[0] == "arn"
+            && !parts[1].is_empty()
+            && !parts[2].is_empty()
+            && !parts[5].is_empty();
+        if !well_formed {
+            return Err(ApiError::validation(format!(
+                "resourceArn: '{value}' is not an ARN of the form arn:partition:service:region:account-id:resource"
+            )));
+        }
+        if parts[2] != SERVICE {
+            return Err(ApiError::validation(format!(
+                "resourceArn: '{value}' is not a Network Flow Monitor resource (its service is '{}')",
+                parts[2]
+            )));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The scope ID this ARN names if it is, byte for byte, a scope ARN of the caller in this
+    /// deployment: it starts with `scope_arn_prefix` (`arn:<partition>:networkflowmonitor:<region>:<caller>:scope/`)
+    /// and the ID is not empty. Anything else (another account, Region or partition, another
+    /// resource type) names nothing the caller has.
+    pub fn scope_id(&self, scope_arn_prefix: &str) -> Option<&str> {
+        self.0.strip_prefix(scope_arn_prefix).filter(|id| !id.is_empty())
+    }
+}
+
+/// TagResource's `tags`: required, each tag as §1.6 says, at most 200 in one request.
+pub fn tags_to_set(input: TagResourceInput) -> Result<Tags, ApiError> {
+    let tags = input.tags.ok_or_else(|| ApiError::validation("tags: a value is required"))?;
+    Tags::parse("tags", Some(tags))
+}
+
+/// UntagResource's `tagKeys`: every `tagKeys` query parameter, in order (a key may contain `,`);
+/// none at all is an empty list.
+pub fn tag_keys_to_remove<'a>(query: impl IntoIterator<Item = &'a (String, String)>) -> Result<TagKeys, ApiError> {
+    TagKeys::parse("tagKeys", query.into_iter().filter(|(k, _)| k == "tagKeys").map(|(_, v)| v.as_str()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,6 +433,88 @@ mod tests {
         assert!(matches!(over.apply(&current), Err(ApiError::QuotaExceeded(_))));
         let swap = update(serde_json::json!({"resourcesToAdd": [target("222222222222", "us-east-1")], "resourcesToDelete": [target("111111111111", "us-east-1")]})).unwrap();
         assert_eq!(swap.apply(&current).unwrap().keys(), vec!["222222222222/us-east-1"]);
+    }
+
+    const ARN: &str = "arn:aws:networkflowmonitor:us-east-1:111111111111:scope/0f5b6c1e-8c1a-4d2b-9e3f-5a6b7c8d9e0f";
+    const PREFIX: &str = "arn:aws:networkflowmonitor:us-east-1:111111111111:scope/";
+
+    #[test]
+    fn resource_arns_must_be_network_flow_monitor_arns() {
+        assert_eq!(ResourceArn::parse(ARN).unwrap().as_str(), ARN);
+        // Other partitions, Regions, accounts and resource types are well formed (and not found later).
+        for ok in [
+            "arn:aws-cn:networkflowmonitor:cn-north-1:111111111111:scope/x",
+            "arn:aws:networkflowmonitor:::monitor/m1",
+            "arn:aws:networkflowmonitor:us-east-1:111111111111:scope",
+            "arn:x:networkflowmonitor:y:z:a:b:c",
+        ] {
+            assert!(ResourceArn::parse(ok).is_ok(), "{ok}");
+        }
+        let message = |value: &str| match ResourceArn::parse(value) {
+            Err(ApiError::Validation(m)) => m,
+            other => panic!("{value}: expected ValidationException, got {other:?}"),
+        };
+        assert_eq!(message(""), "resourceArn: must not be empty");
+        assert!(message("arn:aws:nfm:::x").contains("from 20 to 2048 characters, found 15"));
+        assert!(message(&format!("{PREFIX}{}", "a".repeat(2048))).contains("found"));
+        assert!(
+            ResourceArn::parse(&format!("arn:aws:networkflowmonitor:::{}", "é".repeat(2019))).is_ok(),
+            "characters, not bytes"
+        );
+        for malformed in [
+            "not-an-arn-but-long-enough",
+            "arn:aws:networkflowmonitor:us-east-1",
+            "arn::networkflowmonitor:us-east-1:111111111111:scope/x",
+            "arn:aws::us-east-1:111111111111:scope/x",
+            "arn:aws:networkflowmonitor:us-east-1:111111111111:",
+            "ARN:aws:networkflowmonitor:us-east-1:111111111111:scope/x",
+            " arn:aws:networkflowmonitor:us-east-1:111111111111:scope/x",
+        ] {
+            assert!(message(malformed).contains("is not an ARN"), "{malformed}");
+        }
+        for other_service in [
+            "arn:aws:macie2:us-east-1:111111111111:member/222222222222",
+            "arn:aws:s3:::my-bucket-name-is-long",
+            "arn:aws:NetworkFlowMonitor:us-east-1:111111111111:scope/x",
+        ] {
+            assert!(message(other_service).contains("not a Network Flow Monitor resource"), "{other_service}");
+        }
+    }
+
+    #[test]
+    fn only_the_callers_own_scope_arn_names_a_scope_id() {
+        assert_eq!(ResourceArn::parse(ARN).unwrap().scope_id(PREFIX), Some("0f5b6c1e-8c1a-4d2b-9e3f-5a6b7c8d9e0f"));
+        for elsewhere in [
+            "arn:aws:networkflowmonitor:us-east-1:222222222222:scope/0f5b6c1e-8c1a-4d2b-9e3f-5a6b7c8d9e0f",
+            "arn:aws:networkflowmonitor:us-west-2:111111111111:scope/0f5b6c1e-8c1a-4d2b-9e3f-5a6b7c8d9e0f",
+            "arn:aws-cn:networkflowmonitor:us-east-1:111111111111:scope/0f5b6c1e-8c1a-4d2b-9e3f-5a6b7c8d9e0f",
+            "arn:aws:networkflowmonitor:us-east-1:111111111111:monitor/m1",
+            "arn:aws:networkflowmonitor:us-east-1:111111111111:scope/",
+            "arn:aws:networkflowmonitor:us-east-1:111111111111:scopes/x",
+        ] {
+            assert_eq!(ResourceArn::parse(elsewhere).unwrap().scope_id(PREFIX), None, "{elsewhere}");
+        }
+    }
+
+    #[test]
+    fn tag_resource_needs_its_tags() {
+        let parse = |body: serde_json::Value| tags_to_set(parse_json(body.to_string().as_bytes())?);
+        assert_eq!(validation_message(parse(serde_json::json!({}))), "tags: a value is required");
+        assert_eq!(validation_message(parse(serde_json::json!({"tags": null}))), "tags: a value is required");
+        assert!(validation_message(parse(serde_json::json!({"tags": ["a"]}))).starts_with("tags: invalid type"));
+        assert!(validation_message(parse(serde_json::json!({"tags": {"k": 1}}))).starts_with("tags.k: invalid type"));
+        assert!(validation_message(parse(serde_json::json!({"tags": {"aws:k": "v"}}))).contains("reserved"));
+        assert!(parse(serde_json::json!({"tags": {}})).unwrap().is_empty());
+    }
+
+    #[test]
+    fn tag_keys_come_from_every_repeated_parameter() {
+        let query = crate::request::ApiRequest::parse_query(Some("tagKeys=a%2Cb&other=x&tagKeys=c&tagKeys=a%2Cb"));
+        let keys = tag_keys_to_remove(&query).unwrap();
+        assert_eq!(keys.iter().collect::<Vec<_>>(), ["a,b", "c"]);
+        assert!(tag_keys_to_remove(&crate::request::ApiRequest::parse_query(None)).unwrap().is_empty());
+        let empty_key = crate::request::ApiRequest::parse_query(Some("tagKeys="));
+        assert!(validation_message(tag_keys_to_remove(&empty_key)).starts_with("tagKeys[0]"));
     }
 
     #[test]

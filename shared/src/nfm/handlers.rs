@@ -1,24 +1,25 @@
-//! The handlers of the Network Flow Monitor operations (docs/network-flow-monitor.md).
+//! The handlers of the Network Flow Monitor operations (docs/network-flow-monitor.md): the scope
+//! operations (§2–§6) and the tag operations on a scope's ARN (§7–§9).
 
 use serde::{Deserialize, Serialize};
 
-use super::domain::{NewScope, TargetChanges};
+use super::domain::{NewScope, ResourceArn, SERVICE, TargetChanges, tag_keys_to_remove, tags_to_set};
 use super::model::{
-    CreateScopeInput, ListScopesOutput, ScopeOutput, ScopeSummaryOut, TargetIdOut, TargetIdentifierOut,
-    TargetResourceOut, UpdateScopeInput,
+    CreateScopeInput, ListScopesOutput, ListTagsForResourceOutput, ScopeOutput, ScopeSummaryOut, TagResourceInput,
+    TargetIdOut, TargetIdentifierOut, TargetResourceOut, UpdateScopeInput,
 };
 use crate::app::App;
 use crate::common::AccountId;
 use crate::common::pagination;
 use crate::error::ApiError;
 use crate::request::{ApiRequest, to_body};
-use crate::store::{CreateOutcome, Scope, StoreError, TOKEN_TTL_SECONDS, TokenRecord};
+use crate::store::{CreateOutcome, Scope, StoreError, TOKEN_TTL_SECONDS, TokenRecord, scope_named};
 
 /// Scopes are provisioned synchronously here: committed means done (docs/network-flow-monitor.md).
 const STATUS: &str = "SUCCEEDED";
 
 fn scope_arn(app: &App, scope: &Scope) -> String {
-    app.arn("networkflowmonitor", &scope.account, &format!("scope/{}", scope.scope_id))
+    app.arn(SERVICE, &scope.account, &format!("scope/{}", scope.scope_id))
 }
 
 fn output<'a>(app: &App, scope: &'a Scope, with_targets: bool) -> ScopeOutput<'a> {
@@ -155,4 +156,52 @@ pub async fn delete_scope(app: &App, caller: &AccountId, request: &ApiRequest) -
     let scope_id = scope_id_param(request)?;
     app.scopes.delete_scope(caller, scope_id).await.map_err(store_error(scope_id))?;
     Ok(b"{}".to_vec())
+}
+
+/// The ARN as the tag operations' not-found answer names it (docs/network-flow-monitor.md §1.8).
+fn resource_not_found(arn: &ResourceArn) -> ApiError {
+    ApiError::NotFound(format!("Resource '{}' does not exist.", arn.as_str()))
+}
+
+/// [`store_error`], with not-found naming the resource ARN.
+fn tag_store_error(arn: &ResourceArn) -> impl FnOnce(StoreError) -> ApiError + '_ {
+    move |e| match e {
+        StoreError::NotFound => resource_not_found(arn),
+        other => store_error("")(other),
+    }
+}
+
+/// The `{resourceArn+}` label, checked for shape only (docs/network-flow-monitor.md §1.8).
+fn resource_arn_param(request: &ApiRequest) -> Result<ResourceArn, ApiError> {
+    ResourceArn::parse(request.path_params.get("resourceArn"))
+}
+
+/// The ID of the caller's scope that `arn` names, if it is exactly the ARN such a scope has here;
+/// any other well-formed ARN names nothing the caller has, and nothing of it is read.
+fn scope_id_of<'a>(app: &App, caller: &AccountId, arn: &'a ResourceArn) -> Result<&'a str, ApiError> {
+    arn.scope_id(&app.arn(SERVICE, caller, "scope/")).ok_or_else(|| resource_not_found(arn))
+}
+
+pub async fn tag_resource(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let arn = resource_arn_param(request)?;
+    let tags = tags_to_set(request.json::<TagResourceInput>()?)?;
+    let scope_id = scope_id_of(app, caller, &arn)?;
+    app.scopes.tag_scope(caller, scope_id, &tags).await.map_err(tag_store_error(&arn))?;
+    Ok(b"{}".to_vec())
+}
+
+pub async fn untag_resource(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let arn = resource_arn_param(request)?;
+    let keys = tag_keys_to_remove(&request.query)?;
+    let scope_id = scope_id_of(app, caller, &arn)?;
+    app.scopes.untag_scope(caller, scope_id, &keys).await.map_err(tag_store_error(&arn))?;
+    Ok(b"{}".to_vec())
+}
+
+pub async fn list_tags_for_resource(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let arn = resource_arn_param(request)?;
+    let scope_id = scope_id_of(app, caller, &arn)?;
+    let found = app.scopes.get_scope(caller).await.map_err(tag_store_error(&arn))?;
+    let scope = scope_named(found, scope_id).map_err(tag_store_error(&arn))?;
+    to_body(&ListTagsForResourceOutput { tags: scope.tags.as_map() })
 }

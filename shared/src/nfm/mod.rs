@@ -1,4 +1,5 @@
-//! Network Flow Monitor scopes: CreateScope, UpdateScope, GetScope, ListScopes, DeleteScope.
+//! Network Flow Monitor scopes: CreateScope, UpdateScope, GetScope, ListScopes, DeleteScope, and
+//! their tags: TagResource, UntagResource, ListTagsForResource.
 
 pub mod domain;
 pub mod handlers;

@@ -2,7 +2,8 @@
 //!
 //! Both adapters give the same guarantees, held by one conformance suite
 //! (`tests/tests/api/nfm_conformance.rs`): a scope and its client token are written together exactly
-//! once; an account never has two scopes; concurrent updates lose nothing; replayed tokens are
+//! once; an account never has two scopes; concurrent updates lose nothing (target changes, tags
+//! set and tags removed alike) and the tag cap holds under concurrency; replayed tokens are
 //! honoured for 24 hours and ignored after.
 
 pub mod dynamodb;
@@ -16,7 +17,7 @@ pub use packages::PackageStore;
 
 use async_trait::async_trait;
 
-use crate::common::{AccountId, Tags};
+use crate::common::{AccountId, TagKeys, Tags};
 use crate::error::ApiError;
 use crate::nfm::domain::{TargetChanges, TargetSet};
 
@@ -136,6 +137,27 @@ pub fn updated_scope(current: &Scope, changes: &TargetChanges) -> Result<Option<
     Ok(Some(Scope { targets, version: current.version + 1, ..current.clone() }))
 }
 
+/// What TagResource writes over `current`: `None` when `tags` is empty (nothing is written and
+/// `current` is the answer), else the scope with each of `tags` set (others kept) at the next
+/// version. More than 200 resulting tags is [`StoreError::Rule`] (docs/network-flow-monitor.md §7.3).
+pub fn tagged_scope(current: &Scope, tags: &Tags) -> Result<Option<Scope>, StoreError> {
+    if tags.is_empty() {
+        return Ok(None);
+    }
+    let tags = current.tags.merged(tags).map_err(StoreError::Rule)?;
+    Ok(Some(Scope { tags, version: current.version + 1, ..current.clone() }))
+}
+
+/// What UntagResource writes over `current`: `None` when `keys` is empty, else the scope
+/// without those tags (absent keys ignored) at the next version.
+pub fn untagged_scope(current: &Scope, keys: &TagKeys) -> Option<Scope> {
+    (!keys.is_empty()).then(|| Scope {
+        tags: current.tags.without(keys),
+        version: current.version + 1,
+        ..current.clone()
+    })
+}
+
 /// Persistence of Network Flow Monitor scopes.
 #[async_trait]
 pub trait ScopeStore: Send + Sync {
@@ -162,6 +184,16 @@ pub trait ScopeStore: Send + Sync {
 
     /// Deletes the account's scope `scope_id` (`NotFound` if that is not its scope).
     async fn delete_scope(&self, account: &AccountId, scope_id: &str) -> Result<(), StoreError>;
+
+    /// Sets `tags` on the account's scope `scope_id` (each key to its value, the other tags kept)
+    /// atomically against concurrent writers, and returns the scope as written; empty `tags`
+    /// writes nothing. A result over 200 tags is [`StoreError::Rule`] and changes nothing.
+    async fn tag_scope(&self, account: &AccountId, scope_id: &str, tags: &Tags) -> Result<Scope, StoreError>;
+
+    /// Removes `keys` from the tags of the account's scope `scope_id` (absent keys are ignored)
+    /// atomically against concurrent writers, and returns the scope as written; empty `keys`
+    /// writes nothing.
+    async fn untag_scope(&self, account: &AccountId, scope_id: &str, keys: &TagKeys) -> Result<Scope, StoreError>;
 }
 
 /// Every port at once: what an adapter implements and what [`crate::App`] is built from.
@@ -230,6 +262,42 @@ mod tests {
         assert_eq!(next.targets, targets(&["111122223333/us-east-1", "777788889999/us-east-1"]));
         assert_eq!(next.version, 8);
         assert_eq!((next.account, next.scope_id, next.tags), (current.account, current.scope_id, current.tags));
+    }
+
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        Tags::parse("tags", Some(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()))
+            .expect("tags")
+    }
+
+    #[test]
+    fn tagging_merges_at_the_next_version_and_an_empty_request_writes_nothing() {
+        let current = Scope { tags: tags(&[("a", "1"), ("b", "2")]), ..scope(&["111122223333/us-east-1"]) };
+        let next = tagged_scope(&current, &tags(&[("b", "3"), ("c", "4")])).unwrap().expect("a write");
+        assert_eq!(next.tags, tags(&[("a", "1"), ("b", "3"), ("c", "4")]));
+        assert_eq!(next.version, 8);
+        assert_eq!((&next.targets, &next.scope_id), (&current.targets, &current.scope_id), "tags only");
+        assert_eq!(tagged_scope(&current, &Tags::default()).unwrap(), None);
+    }
+
+    #[test]
+    fn tagging_past_200_tags_is_refused() {
+        let full: Vec<(String, String)> = (0..200).map(|i| (format!("k{i}"), String::new())).collect();
+        let current =
+            Scope { tags: Tags::from_stored(full.into_iter().collect()), ..scope(&["111122223333/us-east-1"]) };
+        assert!(tagged_scope(&current, &tags(&[("k7", "overwritten")])).unwrap().is_some(), "overwriting fits");
+        assert!(matches!(
+            tagged_scope(&current, &tags(&[("new", "")])),
+            Err(StoreError::Rule(ApiError::Validation(_)))
+        ));
+    }
+
+    #[test]
+    fn untagging_removes_present_keys_at_the_next_version() {
+        let current = Scope { tags: tags(&[("a", "1"), ("b", "2")]), ..scope(&["111122223333/us-east-1"]) };
+        let keys = TagKeys::parse("tagKeys", ["a", "absent"]).unwrap();
+        let next = untagged_scope(&current, &keys).expect("a write");
+        assert_eq!((next.tags, next.version), (tags(&[("b", "2")]), 8));
+        assert_eq!(untagged_scope(&current, &TagKeys::default()), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{StoreKind, TestServer, assert_raw_error, on_both_stores};
+use crate::helpers::{LOCAL_DEFAULT, StoreKind, TestServer, assert_raw_error, on_both_stores};
 
 /// Bodies that are JSON but not objects, at the top or where the model has a structure.
 const NOT_OBJECTS: &[&str] = &["[]", "[[]]", "\"x\"", "1", "null", "true"];
@@ -25,6 +25,7 @@ async fn state(server: &TestServer, scope_id: &str) -> Vec<Value> {
     let mut seen = vec![
         ok(server, "GET", "/scopes", json!({})).await,
         ok(server, "GET", &format!("/scopes/{scope_id}"), json!({})).await,
+        ok(server, "GET", &format!("/tags/{}", scope_arn(scope_id)), json!({})).await,
         ok(server, "POST", "/2021-01-01/packages/describe", json!({})).await,
         ok(server, "GET", "/macie", json!({})).await,
         ok(server, "GET", "/members/222222222222", json!({})).await,
@@ -37,6 +38,11 @@ async fn state(server: &TestServer, scope_id: &str) -> Vec<Value> {
         }
     }
     seen
+}
+
+/// The ARN of the local caller's scope `scope_id`.
+fn scope_arn(scope_id: &str) -> String {
+    format!("arn:aws:networkflowmonitor:us-east-1:{LOCAL_DEFAULT}:scope/{scope_id}")
 }
 
 async fn every_body_operation_refuses_json_that_is_not_an_object(kind: StoreKind) {
@@ -62,7 +68,11 @@ async fn every_body_operation_refuses_json_that_is_not_an_object(kind: StoreKind
 
     let mut refused = 0;
     for route in shared::ROUTES.iter().filter(|r| matches!(r.method, "POST" | "PATCH" | "PUT")) {
-        let path = route.path.replace("{scopeId}", &scope_id).replace("{id}", "222222222222");
+        let path = route
+            .path
+            .replace("{scopeId}", &scope_id)
+            .replace("{id}", "222222222222")
+            .replace("{resourceArn+}", &scope_arn(&scope_id));
         let nested: &[String] = match route.operation.name() {
             // Where the model nests a structure, an array there is refused too.
             "CreateScope" => &[r#"{"targets": [[[{"accountId": "777777777778"}, "ACCOUNT"], "us-east-1"]]}"#.into()],
@@ -82,6 +92,7 @@ async fn every_body_operation_refuses_json_that_is_not_an_object(kind: StoreKind
             ],
             "CreateMember" => &[r#"{"account": ["333333333333", "x@example.com"]}"#.into()],
             "BatchUpdateAutomatedDiscoveryAccounts" => &[r#"{"accounts": [["222222222222", "DISABLED"]]}"#.into()],
+            "TagResource" => &[r#"{"tags": [["team", "x"]]}"#.into()],
             _ => &[],
         };
         let bodies = NOT_OBJECTS.iter().map(|b| b.to_string()).chain(nested.iter().cloned());

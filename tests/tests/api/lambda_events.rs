@@ -102,11 +102,75 @@ async fn each_event_runs_to_its_expected_answer_under_iam_identity() {
         .collect();
     assert_eq!(accounts, ["444444444444", "666666666666"], "the update event added one target and removed one");
 
+    // The tag events name the seeded scope by its ARN, which the gateway passes decoded.
+    let (status, body, _) = invoke(&app, Operation::TagResource, &event_text(Operation::TagResource)).await;
+    assert_eq!((status, body), (200, serde_json::json!({})));
+    let list = Operation::ListTagsForResource;
+    let (status, body, _) = invoke(&app, list, &event_text(list)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, serde_json::json!({"tags": {"team": "network", "cost,center": "cc-42"}}));
+    // The untag event's repeated tagKeys come from the raw query string: `cost,center` is one key,
+    // whatever the comma-joined queryStringParameters say.
+    let (status, body, _) = invoke(&app, Operation::UntagResource, &event_text(Operation::UntagResource)).await;
+    assert_eq!((status, body), (200, serde_json::json!({})));
+    let (status, body, _) = invoke(&app, list, &event_text(list)).await;
+    assert_eq!((status, body), (200, serde_json::json!({"tags": {"team": "network"}})));
+    let (_, body, _) = invoke(&app, Operation::GetScope, &event_text(Operation::GetScope)).await;
+    assert_eq!(body["tags"], serde_json::json!({"team": "network"}), "one tag set");
+
     let (status, body, _) = invoke(&app, Operation::DeleteScope, &event_text(Operation::DeleteScope)).await;
     assert_eq!((status, body), (200, serde_json::json!({})));
     let (status, _, response) = invoke(&app, Operation::GetScope, &event_text(Operation::GetScope)).await;
     assert_eq!(status, 404);
     assert_eq!(response.headers()["x-amzn-errortype"], "ResourceNotFoundException");
+    let (status, body, _) = invoke(&app, list, &event_text(list)).await;
+    assert_eq!(status, 404, "the tags went with the scope: {body}");
+}
+
+/// The seeded scope's ARN.
+fn seeded_arn() -> String {
+    format!("arn:aws:networkflowmonitor:us-east-1:{SEEDED_ACCOUNT}:scope/{SEEDED_SCOPE}")
+}
+
+/// The ListTagsForResource event as `cargo lambda watch` builds it: the route key `$default`,
+/// the path as sent (the SDK's `%3A` and `%2F` still encoded, no stage) and path parameters cut
+/// from it undecoded by its router.
+fn watch_event(raw_arn: &str) -> String {
+    let mut event: Value = serde_json::from_str(&event_text(Operation::ListTagsForResource)).unwrap();
+    let path = format!("/tags/{raw_arn}");
+    event["routeKey"] = "$default".into();
+    event["requestContext"]["routeKey"] = "$default".into();
+    event["requestContext"]["stage"] = "$default".into();
+    event["rawPath"] = path.clone().into();
+    event["requestContext"]["http"]["path"] = path.into();
+    event["pathParameters"] = serde_json::json!({"resourceArn": raw_arn});
+    event.to_string()
+}
+
+#[tokio::test]
+async fn a_greedy_label_is_decoded_once_whoever_routed_the_event() {
+    let app = seeded_app(IdentityMode::Iam).await;
+    let list = Operation::ListTagsForResource;
+    let tag = serde_json::json!({"tags": {"k": "v"}});
+    let (status, _, _) =
+        invoke(&app, Operation::TagResource, &event_as(Operation::TagResource, SEEDED_ACCOUNT, Some(tag))).await;
+    assert_eq!(status, 200);
+
+    // API Gateway: the route key is the operation's and the parameters come decoded.
+    let (status, body, _) = invoke(&app, list, &event_text(list)).await;
+    assert_eq!((status, &body), (200, &serde_json::json!({"tags": {"k": "v"}})));
+    // cargo lambda watch: what the SDK sent, decoded here once, names the same scope.
+    let encoded = seeded_arn().replace(':', "%3A").replace('/', "%2F");
+    let (status, body, _) = invoke(&app, list, &watch_event(&encoded)).await;
+    assert_eq!((status, &body), (200, &serde_json::json!({"tags": {"k": "v"}})));
+    // ... and so does the ARN with its `/` as a path separator.
+    let (status, body, _) = invoke(&app, list, &watch_event(&seeded_arn())).await;
+    assert_eq!((status, &body), (200, &serde_json::json!({"tags": {"k": "v"}})));
+    // Decoded once only: a doubly encoded `/` stays `%2F`, which names no scope.
+    let twice = seeded_arn().replace(':', "%3A").replace('/', "%252F");
+    let (status, body, _) = invoke(&app, list, &watch_event(&twice)).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("scope%2F"), "{body}");
 }
 
 #[tokio::test]

@@ -1,23 +1,30 @@
 //! Store conformance: both adapters of the `ScopeStore` port keep the same guarantees
 //! (docs/network-flow-monitor.md): one scope per account, client tokens replayed or refused for 24 hours
-//! and written atomically with their scope, tenancy, update rules, and concurrent writers that
-//! lose nothing. Every test runs on DynamoDB Local and on the embedded (redb) store.
+//! and written atomically with their scope, tenancy, update rules, tags set and removed, and
+//! concurrent writers (target updates and tag changes alike) that lose nothing and keep the tag
+//! cap. Every test runs on DynamoDB Local and on the embedded (redb) store.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use shared::common::AccountId;
-use shared::common::Tags;
+use shared::common::{MAX_TAGS, TagKeys, Tags};
 use shared::error::ApiError;
 use shared::nfm::domain::{NewScope, TargetChanges, TargetSet};
 use shared::store::embedded::EmbeddedStore;
-use shared::store::{CreateOutcome, Scope, Store, StoreError, TOKEN_TTL_SECONDS, TokenRecord};
+use shared::store::{CreateOutcome, Scope, ScopeStore, Store, StoreError, TOKEN_TTL_SECONDS, TokenRecord};
 use tokio::sync::Barrier;
 use tokio::task::JoinHandle;
 
-use crate::helpers::{StoreKind, account, now, on_both_stores, store};
+use crate::helpers::{StoreKind, account, dynamo_store, dynamo_store_on, now, on_both_stores, store};
 
 on_both_stores!(
     create_then_get_returns_the_scope,
@@ -41,6 +48,15 @@ on_both_stores!(
     update_past_1000_targets_exceeds_the_quota,
     delete_of_a_missing_scope_is_not_found,
     delete_then_create_starts_afresh,
+    tagging_sets_given_keys_and_keeps_the_others,
+    untagging_removes_keys_and_ignores_absent_ones,
+    empty_tag_changes_write_nothing,
+    the_tag_cap_is_exact,
+    tag_changes_to_missing_or_foreign_scopes_are_not_found,
+    tags_and_targets_change_independently,
+    deleting_a_scope_deletes_its_tags,
+    concurrent_tags_untags_and_updates_lose_nothing,
+    concurrent_tags_keep_the_cap,
 );
 
 /// Concurrent callers in the concurrency tests.
@@ -803,7 +819,372 @@ async fn delete_then_create_starts_afresh(kind: StoreKind) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 6. Embedded store on disk
+// 6. Tags (docs/network-flow-monitor.md §7–§9)
+
+/// Tags `k<i>` = `v` for each `i` of `range`.
+fn numbered_tags(range: Range<usize>) -> Tags {
+    Tags::from_stored(range.map(|i| (format!("k{i}"), "v".to_owned())).collect())
+}
+
+fn keys(names: &[&str]) -> TagKeys {
+    TagKeys::parse("tagKeys", names.iter().copied()).expect("valid tag keys")
+}
+
+async fn tagging_sets_given_keys_and_keeps_the_others(kind: StoreKind) {
+    let store = store(kind).await;
+    let a = account(ACCOUNT_A);
+    let scope = new_scope(&a); // team=network, cost-center=""
+    create(&store, &scope).await;
+
+    let written = store.tag_scope(&a, &scope.scope_id, &tags(&[("team", "platform"), ("env", "prod")])).await;
+    let written = written.expect("tag");
+    let expected = tags(&[("team", "platform"), ("env", "prod"), ("cost-center", "")]);
+    assert_eq!(written.tags, expected, "given keys set (overwriting), the others kept");
+    assert_eq!(written.version, 2, "a tag change is a write of the scope");
+    assert_eq!((&written.targets, &written.scope_id), (&scope.targets, &scope.scope_id), "only the tags change");
+    assert_eq!(get(&store, &a).await, Some(written.clone()), "the next read shows it");
+
+    // Repeating the call leaves the same tags.
+    let again = store.tag_scope(&a, &scope.scope_id, &tags(&[("team", "platform"), ("env", "prod")])).await;
+    assert_eq!(again.expect("tag again").tags, expected);
+    // Keys are case-sensitive and may hold any character.
+    let odd = tags(&[("Team", "x"), ("a.b #:c,d", "é")]);
+    let written = store.tag_scope(&a, &scope.scope_id, &odd).await.expect("odd keys");
+    assert_eq!(written.tags.as_map().get("a.b #:c,d").map(String::as_str), Some("é"));
+    assert_eq!(written.tags.as_map().get("team").map(String::as_str), Some("platform"));
+    assert_eq!(written.tags.len(), 5);
+    assert_eq!(get(&store, &a).await.expect("scope").tags, written.tags);
+}
+
+async fn untagging_removes_keys_and_ignores_absent_ones(kind: StoreKind) {
+    let store = store(kind).await;
+    let a = account(ACCOUNT_A);
+    let scope = scope_with(&a, targets(0..1), tags(&[("a", "1"), ("b", "2"), ("c,d", "3")]));
+    create(&store, &scope).await;
+
+    let written = store.untag_scope(&a, &scope.scope_id, &keys(&["a", "c,d", "absent"])).await.expect("untag");
+    assert_eq!(written.tags, tags(&[("b", "2")]));
+    assert_eq!(written.version, 2);
+    assert_eq!(written.targets, scope.targets);
+    assert_eq!(get(&store, &a).await, Some(written.clone()));
+    // Only absent keys: still a write, nothing else changes.
+    let again = store.untag_scope(&a, &scope.scope_id, &keys(&["a", "zzz"])).await.expect("untag again");
+    assert_eq!(again.tags, tags(&[("b", "2")]));
+    // The last tag can go.
+    let bare = store.untag_scope(&a, &scope.scope_id, &keys(&["b"])).await.expect("untag the last");
+    assert_eq!(bare.tags, Tags::default());
+    assert_eq!(get(&store, &a).await.expect("scope").tags, Tags::default());
+    // And tags can come back.
+    let back = store.tag_scope(&a, &scope.scope_id, &tags(&[("b", "again")])).await.expect("tag");
+    assert_eq!(back.tags, tags(&[("b", "again")]));
+}
+
+async fn empty_tag_changes_write_nothing(kind: StoreKind) {
+    let store = store(kind).await;
+    let a = account(ACCOUNT_A);
+    let scope = new_scope(&a);
+    create(&store, &scope).await;
+    assert_eq!(store.tag_scope(&a, &scope.scope_id, &Tags::default()).await.expect("empty tag"), scope);
+    assert_eq!(store.untag_scope(&a, &scope.scope_id, &TagKeys::default()).await.expect("empty untag"), scope);
+    assert_eq!(get(&store, &a).await, Some(scope.clone()), "no version bump");
+    // They still need the scope.
+    let other = uuid::Uuid::new_v4().to_string();
+    assert_not_found(&store.tag_scope(&a, &other, &Tags::default()).await);
+    assert_not_found(&store.untag_scope(&a, &other, &TagKeys::default()).await);
+}
+
+async fn the_tag_cap_is_exact(kind: StoreKind) {
+    let store = store(kind).await;
+    let a = account(ACCOUNT_A);
+    let scope = scope_with(&a, targets(0..1), numbered_tags(0..199));
+    create(&store, &scope).await;
+
+    // 199 + 2 keys of which one is there already: exactly 200 (on DynamoDB, past the size guard).
+    let written = store.tag_scope(&a, &scope.scope_id, &numbered_tags(198..200)).await.expect("to 200");
+    assert_eq!(written.tags, numbered_tags(0..200));
+    // Overwriting keys of a full scope succeeds.
+    let overwrite = tags(&[("k0", "new"), ("k199", "")]);
+    let written = store.tag_scope(&a, &scope.scope_id, &overwrite).await.expect("overwrite at 200");
+    assert_eq!(written.tags.len(), MAX_TAGS);
+    assert_eq!(written.tags.as_map()["k0"], "new");
+    // One more key is refused, even alongside overwrites, and changes nothing.
+    let before = get(&store, &a).await.expect("scope");
+    for over in [tags(&[("k200", "v")]), tags(&[("k1", "changed"), ("k200", "v")]), numbered_tags(100..300)] {
+        match store.tag_scope(&a, &scope.scope_id, &over).await {
+            Err(StoreError::Rule(ApiError::Validation(message))) => {
+                assert!(message.contains("at most 200"), "{message}")
+            }
+            other => panic!("expected a validation rule error, got {other:?}"),
+        }
+        assert_eq!(get(&store, &a).await, Some(before.clone()), "a refused tag change changes nothing");
+    }
+    // After removing one, one more fits.
+    store.untag_scope(&a, &scope.scope_id, &keys(&["k5"])).await.expect("untag");
+    let written = store.tag_scope(&a, &scope.scope_id, &tags(&[("k200", "v")])).await.expect("fits again");
+    assert_eq!(written.tags.len(), MAX_TAGS);
+    assert!(!written.tags.as_map().contains_key("k5"));
+
+    // A fresh scope takes 200 tags in one call.
+    let b = account(ACCOUNT_B);
+    let empty = scope_with(&b, targets(0..1), Tags::default());
+    create(&store, &empty).await;
+    let long: Tags =
+        Tags::from_stored((0..MAX_TAGS).map(|i| (format!("{i:é>128}"), "v".repeat(256))).collect::<BTreeMap<_, _>>());
+    let written = store.tag_scope(&b, &empty.scope_id, &long).await.expect("200 of the longest tags");
+    assert_eq!(written.tags, long);
+    assert_eq!(get(&store, &b).await.expect("scope").tags, long);
+    let removed = store
+        .untag_scope(&b, &empty.scope_id, &TagKeys::parse("tagKeys", long.as_map().keys().map(String::as_str)).unwrap())
+        .await;
+    assert_eq!(removed.expect("untag 200").tags, Tags::default());
+}
+
+async fn tag_changes_to_missing_or_foreign_scopes_are_not_found(kind: StoreKind) {
+    let store = store(kind).await;
+    let (a, b, c) = (account(ACCOUNT_A), account(ACCOUNT_B), account(ACCOUNT_C));
+    let t = tags(&[("x", "y")]);
+    assert_not_found(&store.tag_scope(&a, &uuid::Uuid::new_v4().to_string(), &t).await);
+    assert_not_found(&store.untag_scope(&a, &uuid::Uuid::new_v4().to_string(), &keys(&["team"])).await);
+
+    let scope_a = new_scope(&a);
+    let scope_b = scope_with(&b, targets(0..1), tags(&[("owner", "b")]));
+    create(&store, &scope_a).await;
+    create(&store, &scope_b).await;
+    for wrong in [uuid::Uuid::new_v4().to_string(), "not-a-uuid".to_owned(), scope_a.scope_id.to_uppercase()] {
+        assert_not_found(&store.tag_scope(&a, &wrong, &t).await);
+        assert_not_found(&store.untag_scope(&a, &wrong, &keys(&["team"])).await);
+    }
+    // B (with a scope) and C (without) name A's scope.
+    for other in [&b, &c] {
+        assert_not_found(&store.tag_scope(other, &scope_a.scope_id, &t).await);
+        assert_not_found(&store.untag_scope(other, &scope_a.scope_id, &keys(&["team"])).await);
+    }
+    assert_eq!(get(&store, &a).await, Some(scope_a.clone()), "A's scope is untouched");
+    assert_eq!(get(&store, &b).await, Some(scope_b), "B's scope is untouched");
+    assert_eq!(get(&store, &c).await, None, "C got no scope");
+
+    // After delete: not found, and nothing recreates the scope.
+    store.delete_scope(&a, &scope_a.scope_id).await.expect("delete");
+    assert_not_found(&store.tag_scope(&a, &scope_a.scope_id, &t).await);
+    assert_not_found(&store.untag_scope(&a, &scope_a.scope_id, &keys(&["team"])).await);
+    assert_eq!(get(&store, &a).await, None);
+}
+
+async fn tags_and_targets_change_independently(kind: StoreKind) {
+    let store = store(kind).await;
+    let a = account(ACCOUNT_A);
+    let scope = scope_with(&a, targets(0..1), tags(&[("team", "network")]));
+    create(&store, &scope).await;
+
+    store.tag_scope(&a, &scope.scope_id, &tags(&[("env", "prod")])).await.expect("tag");
+    let updated = store.update_scope(&a, &scope.scope_id, &add(targets(1..2))).await.expect("update");
+    assert_eq!(updated.tags, tags(&[("team", "network"), ("env", "prod")]), "UpdateScope answers the current tags");
+    assert_eq!(updated.version, 3);
+    let untagged = store.untag_scope(&a, &scope.scope_id, &keys(&["team"])).await.expect("untag");
+    assert_eq!(keys_of(&untagged.targets), BTreeSet::from([key(0), key(1)]), "tag changes keep the targets");
+    let after = get(&store, &a).await.expect("scope");
+    assert_eq!(after.tags, tags(&[("env", "prod")]));
+    assert_eq!(keys_of(&after.targets), BTreeSet::from([key(0), key(1)]));
+    assert_eq!(after.version, 4);
+}
+
+async fn deleting_a_scope_deletes_its_tags(kind: StoreKind) {
+    let store = store(kind).await;
+    let a = account(ACCOUNT_A);
+    let old = scope_with(&a, targets(0..1), tags(&[("created", "1")]));
+    create(&store, &old).await;
+    store.tag_scope(&a, &old.scope_id, &numbered_tags(0..10)).await.expect("tag");
+    store.delete_scope(&a, &old.scope_id).await.expect("delete");
+
+    let fresh = scope_with(&a, targets(0..1), tags(&[("fresh", "yes")]));
+    create(&store, &fresh).await;
+    assert_eq!(get(&store, &a).await.expect("the new scope").tags, tags(&[("fresh", "yes")]), "only its own tags");
+    assert_not_found(&store.tag_scope(&a, &old.scope_id, &tags(&[("x", "y")])).await);
+    assert_eq!(get(&store, &a).await.expect("the new scope").tags, tags(&[("fresh", "yes")]));
+}
+
+/// One racing writer in [`concurrent_tags_untags_and_updates_lose_nothing`].
+#[derive(Debug, Clone)]
+enum Change {
+    Tag(Tags),
+    Untag(TagKeys),
+    Update(TargetChanges),
+}
+
+async fn concurrent_tags_untags_and_updates_lose_nothing(kind: StoreKind) {
+    let store = store(kind).await;
+    let a = account(ACCOUNT_A);
+    // Tags keep and drop0..drop6; target 0. Seven calls tag new keys, seven untag drop keys and
+    // six add targets, all at once.
+    let initial = (0..7).map(|i| (format!("drop{i}"), "x".to_owned())).chain([("keep".to_owned(), "me".to_owned())]);
+    let scope = scope_with(&a, targets(0..1), Tags::from_stored(initial.collect()));
+    create(&store, &scope).await;
+
+    let mut changes = Vec::new();
+    for i in 0..7 {
+        changes.push(Change::Tag(tags(&[(&format!("new{i}"), &format!("v{i}"))])));
+        changes.push(Change::Untag(keys(&[&format!("drop{i}")])));
+    }
+    for i in 1..=6 {
+        changes.push(Change::Update(add(targets(i..i + 1))));
+    }
+    assert_eq!(changes.len(), TASKS);
+
+    let barrier = Arc::new(Barrier::new(changes.len()));
+    let tasks = changes
+        .into_iter()
+        .map(|change| {
+            let (store, barrier, a, id) = (Arc::clone(&store), Arc::clone(&barrier), a.clone(), scope.scope_id.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let outcome = match &change {
+                    Change::Tag(t) => store.tag_scope(&a, &id, t).await,
+                    Change::Untag(k) => store.untag_scope(&a, &id, k).await,
+                    Change::Update(c) => store.update_scope(&a, &id, c).await,
+                };
+                (change, outcome)
+            })
+        })
+        .collect();
+    let results = join_all(tasks).await;
+
+    let after = get(&store, &a).await.expect("the scope");
+    let mut versions = BTreeSet::new();
+    let mut expected_tags: BTreeMap<String, String> = scope.tags.as_map().clone();
+    let mut expected_targets = BTreeSet::from([key(0)]);
+    for (change, outcome) in &results {
+        let written = match outcome {
+            Ok(written) => written,
+            Err(StoreError::Contention) => continue,
+            Err(other) => panic!("a racing change may only fail with Contention, got {other:?}"),
+        };
+        assert!(versions.insert(written.version), "two writes returned version {}", written.version);
+        match change {
+            Change::Tag(t) => {
+                for (k, v) in t.as_map() {
+                    assert_eq!(written.tags.as_map().get(k), Some(v), "the returned scope has the tag");
+                    expected_tags.insert(k.clone(), v.clone());
+                }
+            }
+            Change::Untag(k) => {
+                for key in k.iter() {
+                    assert!(!written.tags.as_map().contains_key(key), "the returned scope lacks the key");
+                    expected_tags.remove(key);
+                }
+            }
+            Change::Update(c) => {
+                assert!(c.add.iter().all(|t| written.targets.contains(t)), "the returned scope has the target");
+                expected_targets.extend(c.add.keys());
+            }
+        }
+    }
+    assert_eq!(after.tags.as_map(), &expected_tags, "every successful tag and untag is reflected");
+    assert_eq!(keys_of(&after.targets), expected_targets, "every successful target add is reflected");
+    assert_eq!(after.version, 1 + versions.len() as u64, "one version per successful change");
+    assert!(versions.len() >= TASKS / 2, "most racing changes succeed ({} of {TASKS})", versions.len());
+    assert_eq!(after.scope_id, scope.scope_id);
+}
+
+async fn concurrent_tags_keep_the_cap(kind: StoreKind) {
+    let store = store(kind).await;
+    let a = account(ACCOUNT_A);
+    // Room for 10 more tags; 20 calls race to add one new key each, and one more call overwrites.
+    let scope = scope_with(&a, targets(0..1), numbered_tags(0..190));
+    create(&store, &scope).await;
+    let barrier = Arc::new(Barrier::new(TASKS + 1));
+    let tasks: Vec<_> = (0..=TASKS)
+        .map(|i| {
+            let (store, barrier, a, id) = (Arc::clone(&store), Arc::clone(&barrier), a.clone(), scope.scope_id.clone());
+            let change = if i == TASKS { tags(&[("k0", "overwritten")]) } else { tags(&[(&format!("racer{i}"), "v")]) };
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store.tag_scope(&a, &id, &change).await
+            })
+        })
+        .collect();
+    let results = join_all(tasks).await;
+
+    let after = get(&store, &a).await.expect("the scope");
+    assert_eq!(after.tags.len(), MAX_TAGS, "the cap is reached exactly, never passed");
+    let mut added = 0;
+    for (i, outcome) in results.iter().enumerate().take(TASKS) {
+        let key = format!("racer{i}");
+        match outcome {
+            Ok(written) => {
+                assert!(written.tags.len() <= MAX_TAGS);
+                assert!(after.tags.as_map().contains_key(&key), "{key} succeeded and is kept");
+                added += 1;
+            }
+            Err(StoreError::Rule(ApiError::Validation(_))) => {
+                assert!(!after.tags.as_map().contains_key(&key), "{key} was refused and is absent")
+            }
+            Err(other) => panic!("{key}: expected success or the cap's ValidationException, got {other:?}"),
+        }
+    }
+    assert_eq!(added, 10, "exactly the room there was");
+    assert!(results[TASKS].is_ok(), "overwriting a key never meets the cap: {:?}", results[TASKS]);
+    assert_eq!(after.tags.as_map()["k0"], "overwritten");
+}
+
+/// Records the name of every DynamoDB call made through its client.
+#[derive(Debug, Clone, Default)]
+struct Calls(Arc<Mutex<Vec<String>>>);
+
+impl Calls {
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().expect("calls"))
+    }
+}
+
+impl Intercept for Calls {
+    fn name(&self) -> &'static str {
+        "Calls"
+    }
+
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let name = cfg.load::<Metadata>().map(|m| m.name().to_owned()).unwrap_or_default();
+        self.0.lock().expect("calls").push(name);
+        Ok(())
+    }
+}
+
+/// On DynamoDB a tag change is one UpdateItem, without a read: a second one only when the size
+/// guard cannot tell (a scope near the cap), and a read only for an empty change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_tag_changes_are_single_conditional_writes() {
+    let plain = dynamo_store().await;
+    let calls = Calls::default();
+    let store = dynamo_store_on(plain.table(), |c| c.interceptor(calls.clone()));
+    let a = account(ACCOUNT_A);
+    let scope = scope_with(&a, targets(0..1), numbered_tags(0..190));
+    assert_created(&plain.create_scope(&scope, None, now()).await);
+    let id = scope.scope_id.as_str();
+    let update_item = |n: usize| vec!["UpdateItem".to_owned(); n];
+
+    store.tag_scope(&a, id, &numbered_tags(190..198)).await.expect("tag");
+    assert_eq!(calls.take(), update_item(1), "room for every key: one write");
+    store.untag_scope(&a, id, &keys(&["k0", "absent"])).await.expect("untag");
+    assert_eq!(calls.take(), update_item(1));
+    // 197 tags, 5 keys of which 3 are there: the guard (197 <= 195) fails, the exact count (199) decides.
+    store.tag_scope(&a, id, &numbered_tags(195..200)).await.expect("tag near the cap");
+    assert_eq!(calls.take(), update_item(2), "the guarded write, then one on the returned version");
+    assert!(store.tag_scope(&a, id, &numbered_tags(200..202)).await.is_err());
+    assert_eq!(calls.take(), update_item(1), "over the cap: refused from the returned item, no read");
+    assert_not_found(&store.tag_scope(&a, "nope", &tags(&[("x", "y")])).await);
+    assert_not_found(&store.untag_scope(&a, "nope", &keys(&["x"])).await);
+    assert_eq!(calls.take(), update_item(2), "not found from the returned item, no read");
+    store.tag_scope(&a, id, &Tags::default()).await.expect("empty tag");
+    store.untag_scope(&a, id, &TagKeys::default()).await.expect("empty untag");
+    assert_eq!(calls.take(), vec!["GetItem".to_owned(); 2], "nothing to write: the existence check reads");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Embedded store on disk
 
 /// A temporary folder, removed when dropped.
 struct TempDir(PathBuf);

@@ -1,5 +1,5 @@
-//! End-to-end tests of the Network Flow Monitor scope operations through the real AWS SDK for
-//! Rust (`aws-sdk-networkflowmonitor`) against the local server, on both store adapters.
+//! End-to-end tests of the Network Flow Monitor scope and tag operations through the real AWS SDK
+//! for Rust (`aws-sdk-networkflowmonitor`) against the local server, on both store adapters.
 //!
 //! Every rule of docs/network-flow-monitor.md and docs/conventions.md that the SDK can exercise is checked here through the SDK;
 //! what the SDK cannot send (malformed JSON, oversized bodies, unknown routes, empty labels) goes
@@ -19,9 +19,12 @@ use aws_sdk_networkflowmonitor::operation::create_scope::{CreateScopeError, Crea
 use aws_sdk_networkflowmonitor::operation::delete_scope::DeleteScopeError;
 use aws_sdk_networkflowmonitor::operation::get_scope::{GetScopeError, GetScopeOutput};
 use aws_sdk_networkflowmonitor::operation::list_scopes::ListScopesError;
+use aws_sdk_networkflowmonitor::operation::list_tags_for_resource::ListTagsForResourceError;
+use aws_sdk_networkflowmonitor::operation::tag_resource::TagResourceError;
+use aws_sdk_networkflowmonitor::operation::untag_resource::UntagResourceError;
 use aws_sdk_networkflowmonitor::operation::update_scope::UpdateScopeError;
 use aws_sdk_networkflowmonitor::types::{ScopeStatus, TargetId, TargetIdentifier, TargetResource, TargetType};
-use shared::common::AccountId;
+use shared::common::{AccountId, TagKeys, Tags};
 use shared::nfm::domain::TargetChanges;
 use shared::store::{CreateOutcome, Scope, ScopeStore, StoreError, TokenRecord};
 
@@ -918,6 +921,360 @@ async fn concurrent_updates_lose_nothing(kind: StoreKind) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Tags of a scope, by its ARN (docs/network-flow-monitor.md §1.8, §7–§9)
+// ---------------------------------------------------------------------------------------------
+
+/// The tags ListTagsForResource shows for `arn`.
+async fn listed_tags(client: &Client, arn: &str) -> HashMap<String, String> {
+    let out = client.list_tags_for_resource().resource_arn(arn).send().await.expect("ListTagsForResource");
+    out.tags().cloned().expect("ListTagsForResource always has tags")
+}
+
+/// `n` tags `k<base>`.. with empty values.
+fn numbered_tags(base: usize, n: usize) -> HashMap<String, String> {
+    (base..base + n).map(|i| (format!("k{i}"), String::new())).collect()
+}
+
+async fn tag_untag_and_list_a_scope(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let client = server.nfm(ME);
+    let created = client
+        .create_scope()
+        .targets(target(ME, "us-east-1"))
+        .tags("team", "network")
+        .client_token(TOKEN)
+        .send()
+        .await
+        .expect("CreateScope");
+    let id = created.scope_id().to_owned();
+    let scope_arn = created.scope_arn().to_owned();
+    assert_eq!(listed_tags(&client, &scope_arn).await, tags(&[("team", "network")]), "CreateScope's tags");
+
+    // TagResource merges: given keys set (overwriting), the others kept.
+    client
+        .tag_resource()
+        .resource_arn(&scope_arn)
+        .tags("team", "platform")
+        .tags("env", "prod")
+        .tags("cost,center", "")
+        .send()
+        .await
+        .expect("TagResource");
+    let want = tags(&[("team", "platform"), ("env", "prod"), ("cost,center", "")]);
+    assert_eq!(listed_tags(&client, &scope_arn).await, want);
+    // One tag set: GetScope and UpdateScope show the same, and nothing else changed.
+    let got = get(&client, &id).await;
+    assert_eq!(got.tags(), Some(&want));
+    assert_eq!(keys(got.targets()), BTreeSet::from([pair(ME, "us-east-1")]));
+    assert_eq!(got.status(), &ScopeStatus::Succeeded);
+    assert_eq!(got.scope_arn(), scope_arn);
+    let updated =
+        client.update_scope().scope_id(&id).resources_to_add(target(OTHER, "eu-west-1")).send().await.expect("update");
+    assert_eq!(updated.tags(), Some(&want));
+
+    // UntagResource removes the listed keys (a comma inside a key is part of it); absent ones are ignored.
+    client
+        .untag_resource()
+        .resource_arn(&scope_arn)
+        .tag_keys("cost,center")
+        .tag_keys("team")
+        .tag_keys("absent")
+        .send()
+        .await
+        .expect("UntagResource");
+    assert_eq!(listed_tags(&client, &scope_arn).await, tags(&[("env", "prod")]));
+    assert_eq!(get(&client, &id).await.tags(), Some(&tags(&[("env", "prod")])));
+    assert_eq!(keys(get(&client, &id).await.targets()).len(), 2, "tag changes keep the targets");
+
+    // Repeating a call leaves the same state and answers 200.
+    for _ in 0..2 {
+        client.untag_resource().resource_arn(&scope_arn).tag_keys("team").send().await.expect("untag again");
+        client.tag_resource().resource_arn(&scope_arn).tags("env", "prod").send().await.expect("tag again");
+    }
+    assert_eq!(listed_tags(&client, &scope_arn).await, tags(&[("env", "prod")]));
+
+    // An empty change is a 200 that changes nothing: `tags` {} and no tagKeys at all.
+    client.tag_resource().resource_arn(&scope_arn).set_tags(Some(HashMap::new())).send().await.expect("tag {}");
+    client.untag_resource().resource_arn(&scope_arn).set_tag_keys(Some(Vec::new())).send().await.expect("untag []");
+    assert_eq!(listed_tags(&client, &scope_arn).await, tags(&[("env", "prod")]));
+
+    // The last tag can go: ListTagsForResource and GetScope say {}.
+    client.untag_resource().resource_arn(&scope_arn).tag_keys("env").send().await.expect("untag the last");
+    assert_eq!(listed_tags(&client, &scope_arn).await, HashMap::new());
+    assert_eq!(get(&client, &id).await.tags(), Some(&HashMap::new()));
+
+    // A replay of the CreateScope call still answers its original response, tags included.
+    let replay = client
+        .create_scope()
+        .targets(target(ME, "us-east-1"))
+        .tags("team", "network")
+        .client_token(TOKEN)
+        .send()
+        .await
+        .expect("replay");
+    assert_eq!((replay.scope_id(), replay.tags()), (id.as_str(), Some(&tags(&[("team", "network")]))));
+    assert_eq!(listed_tags(&client, &scope_arn).await, HashMap::new(), "and changes nothing");
+}
+
+async fn tag_validation_failures_change_nothing(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let client = server.nfm(ME);
+    let created = client.create_scope().targets(target(ME, "us-east-1")).tags("k", "v").send().await.expect("create");
+    let scope_arn = created.scope_arn().to_owned();
+    let before = tags(&[("k", "v")]);
+
+    // A malformed ARN, in every operation, comes before anything else.
+    let malformed = [
+        ("not an ARN", "not-an-arn-but-long-enough".to_owned(), "is not an ARN"),
+        ("too short", "arn:aws:x:::scope/1".to_owned(), "from 20 to 2048"),
+        ("too long", format!("{scope_arn}{}", "x".repeat(2048)), "from 20 to 2048"),
+        ("no resource", "arn:aws:networkflowmonitor:us-east-1:111111111111:".to_owned(), "is not an ARN"),
+        ("Macie", "arn:aws:macie2:us-east-1:111111111111:member/222222222222".to_owned(), "not a Network Flow Monitor"),
+        ("S3", "arn:aws:s3:::my-network-flow-bucket".to_owned(), "not a Network Flow Monitor"),
+    ];
+    for (case, bad, in_message) in &malformed {
+        let e = expect_error!(
+            client.tag_resource().resource_arn(bad).tags("aws:bad", "").send().await,
+            TagResourceError::ValidationException,
+            400
+        );
+        assert!(e.starts_with("resourceArn: ") && e.contains(in_message), "{case}: {e}");
+        let e = expect_error!(
+            client.untag_resource().resource_arn(bad).tag_keys("k").send().await,
+            UntagResourceError::ValidationException,
+            400
+        );
+        assert!(e.contains(in_message), "{case}: {e}");
+        let e = expect_error!(
+            client.list_tags_for_resource().resource_arn(bad).send().await,
+            ListTagsForResourceError::ValidationException,
+            400
+        );
+        assert!(e.contains(in_message), "{case}: {e}");
+    }
+
+    // Invalid tags and tag keys, on the scope, on an unknown scope and on another account's ARN:
+    // input is checked before existence.
+    let unknown = arn(ME, "00000000-0000-4000-8000-000000000000");
+    let foreign = arn(OTHER, "00000000-0000-4000-8000-000000000000");
+    let bad_tags: Vec<(&str, HashMap<String, String>, &str)> = vec![
+        ("reserved prefix", tags(&[("aws:team", "x")]), "reserved prefix"),
+        ("reserved prefix in capitals", tags(&[("AWS:team", "x")]), "reserved prefix"),
+        ("129-character key", tags(&[(&"k".repeat(129), "x")]), "1 to 128"),
+        ("257-character value", tags(&[("k", &"v".repeat(257))]), "256"),
+        ("201 tags", numbered_tags(0, 201), "at most 200"),
+    ];
+    let long_key = "k".repeat(129);
+    let many_keys: Vec<String> = (0..201).map(|i| format!("k{i}")).collect();
+    let bad_keys: Vec<(&str, Vec<String>, &str)> = vec![
+        ("129-character key", vec!["k".to_owned(), long_key], "tagKeys[1]"),
+        ("201 keys", many_keys, "at most 200 keys"),
+    ];
+    for target_arn in [&scope_arn, &unknown, &foreign] {
+        for (case, bad, in_message) in &bad_tags {
+            let e = expect_error!(
+                client.tag_resource().resource_arn(target_arn).set_tags(Some(bad.clone())).send().await,
+                TagResourceError::ValidationException,
+                400
+            );
+            assert!(e.starts_with("tags") && e.contains(in_message), "{case} on {target_arn}: {e}");
+        }
+        for (case, bad, in_message) in &bad_keys {
+            let e = expect_error!(
+                client.untag_resource().resource_arn(target_arn).set_tag_keys(Some(bad.clone())).send().await,
+                UntagResourceError::ValidationException,
+                400
+            );
+            assert!(e.contains(in_message), "{case} on {target_arn}: {e}");
+        }
+    }
+    assert_eq!(listed_tags(&client, &scope_arn).await, before, "a refused call changed the tags");
+}
+
+async fn tag_operations_name_only_the_callers_own_scope(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let mine = server.nfm(ME);
+    let theirs = server.nfm(OTHER);
+    let my_scope = mine.create_scope().targets(target(ME, "us-east-1")).tags("k", "mine").send().await.expect("mine");
+    let id = my_scope.scope_id().to_owned();
+    let their_scope =
+        theirs.create_scope().targets(target(OTHER, "us-east-1")).tags("k", "theirs").send().await.expect("theirs");
+
+    let not_mine = [
+        their_scope.scope_arn().to_owned(),
+        arn(OTHER, &id),
+        format!("arn:aws:networkflowmonitor:us-west-2:{ME}:scope/{id}"),
+        format!("arn:aws-cn:networkflowmonitor:us-east-1:{ME}:scope/{id}"),
+        format!("arn:aws:networkflowmonitor:us-east-1:{ME}:monitor/m1"),
+        format!("arn:aws:networkflowmonitor:us-east-1:{ME}:scope/{}", id.to_uppercase()),
+        format!("arn:aws:networkflowmonitor:us-east-1:{ME}:scope/"),
+        format!("arn:aws:networkflowmonitor:us-east-1:{ME}:scope/{id}/x"),
+        arn(ME, "00000000-0000-4000-8000-000000000000"),
+    ];
+    for other in &not_mine {
+        let e = expect_error!(
+            mine.tag_resource().resource_arn(other).tags("k", "changed").send().await,
+            TagResourceError::ResourceNotFoundException,
+            404
+        );
+        assert!(e.contains(other.as_str()), "the message names the ARN: {e}");
+        expect_error!(
+            mine.untag_resource().resource_arn(other).tag_keys("k").send().await,
+            UntagResourceError::ResourceNotFoundException,
+            404
+        );
+        expect_error!(
+            mine.list_tags_for_resource().resource_arn(other).send().await,
+            ListTagsForResourceError::ResourceNotFoundException,
+            404
+        );
+    }
+    // Neither scope changed.
+    assert_eq!(listed_tags(&mine, my_scope.scope_arn()).await, tags(&[("k", "mine")]));
+    assert_eq!(listed_tags(&theirs, their_scope.scope_arn()).await, tags(&[("k", "theirs")]));
+    // An account without a scope, naming mine, gets the same answer.
+    let none = server.nfm("333333333333");
+    expect_error!(
+        none.list_tags_for_resource().resource_arn(my_scope.scope_arn()).send().await,
+        ListTagsForResourceError::ResourceNotFoundException,
+        404
+    );
+}
+
+async fn the_tag_cap_holds(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let client = server.nfm(ME);
+    let created = client
+        .create_scope()
+        .targets(target(ME, "us-east-1"))
+        .set_tags(Some(numbered_tags(0, 150)))
+        .send()
+        .await
+        .expect("create");
+    let scope_arn = created.scope_arn();
+    client.tag_resource().resource_arn(scope_arn).set_tags(Some(numbered_tags(100, 100))).send().await.expect("to 200");
+    assert_eq!(listed_tags(&client, scope_arn).await, numbered_tags(0, 200));
+    // Overwriting every key of a full scope is fine.
+    let overwrite: HashMap<String, String> = numbered_tags(0, 200).into_keys().map(|k| (k, "v".to_owned())).collect();
+    client.tag_resource().resource_arn(scope_arn).set_tags(Some(overwrite.clone())).send().await.expect("overwrite");
+    // One more key is a ValidationException (TagResource models no quota error) and changes nothing.
+    let e = expect_error!(
+        client.tag_resource().resource_arn(scope_arn).tags("k0", "x").tags("one-more", "").send().await,
+        TagResourceError::ValidationException,
+        400
+    );
+    assert!(e.contains("201 tags") && e.contains("at most 200"), "{e}");
+    assert_eq!(listed_tags(&client, scope_arn).await, overwrite);
+    // Room made, room used.
+    client.untag_resource().resource_arn(scope_arn).tag_keys("k7").send().await.expect("untag");
+    client.tag_resource().resource_arn(scope_arn).tags("one-more", "").send().await.expect("fits now");
+    assert_eq!(listed_tags(&client, scope_arn).await.len(), 200);
+}
+
+async fn a_deleted_scope_takes_its_tags(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let client = server.nfm(ME);
+    let old = client.create_scope().targets(target(ME, "us-east-1")).tags("created", "1").send().await.expect("create");
+    let old_arn = old.scope_arn().to_owned();
+    client.tag_resource().resource_arn(&old_arn).tags("added", "2").send().await.expect("tag");
+    client.delete_scope().scope_id(old.scope_id()).send().await.expect("delete");
+
+    expect_error!(
+        client.list_tags_for_resource().resource_arn(&old_arn).send().await,
+        ListTagsForResourceError::ResourceNotFoundException,
+        404
+    );
+    expect_error!(
+        client.tag_resource().resource_arn(&old_arn).tags("k", "v").send().await,
+        TagResourceError::ResourceNotFoundException,
+        404
+    );
+    expect_error!(
+        client.untag_resource().resource_arn(&old_arn).tag_keys("added").send().await,
+        UntagResourceError::ResourceNotFoundException,
+        404
+    );
+    assert!(listed(&client).await.is_empty(), "no tag operation recreates the scope");
+
+    let fresh = client.create_scope().targets(target(ME, "us-east-1")).tags("fresh", "yes").send().await.expect("new");
+    assert_eq!(listed_tags(&client, fresh.scope_arn()).await, tags(&[("fresh", "yes")]), "only its CreateScope tags");
+    expect_error!(
+        client.list_tags_for_resource().resource_arn(&old_arn).send().await,
+        ListTagsForResourceError::ResourceNotFoundException,
+        404
+    );
+}
+
+async fn concurrent_tags_untags_and_updates_lose_nothing(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let client = server.nfm(ME);
+    let initial: HashMap<String, String> = (0..7).map(|i| (format!("drop{i}"), "x".to_owned())).collect();
+    let created = client
+        .create_scope()
+        .targets(target(ME, "us-east-1"))
+        .set_tags(Some(initial.clone()))
+        .tags("keep", "me")
+        .send()
+        .await
+        .expect("create");
+    let (id, scope_arn) = (created.scope_id().to_owned(), created.scope_arn().to_owned());
+
+    // 20 calls at once: 7 tag new keys, 7 untag the drop keys, 6 add targets.
+    let mut tasks = Vec::new();
+    for i in 0..7u64 {
+        let (c, a) = (client.clone(), scope_arn.clone());
+        tasks.push(tokio::spawn(async move {
+            let result = c.tag_resource().resource_arn(a).tags(format!("new{i}"), format!("v{i}")).send().await;
+            ("tag", i, result.map(|_| ()).map_err(|e| e.into_service_error().meta().code().map(str::to_owned)))
+        }));
+        let (c, a) = (client.clone(), scope_arn.clone());
+        tasks.push(tokio::spawn(async move {
+            let result = c.untag_resource().resource_arn(a).tag_keys(format!("drop{i}")).send().await;
+            ("untag", i, result.map(|_| ()).map_err(|e| e.into_service_error().meta().code().map(str::to_owned)))
+        }));
+    }
+    for i in 0..6u64 {
+        let (c, id) = (client.clone(), id.clone());
+        tasks.push(tokio::spawn(async move {
+            let account = format!("{:012}", 700_000_000_000 + i);
+            let result = c.update_scope().scope_id(id).resources_to_add(target(&account, "eu-west-1")).send().await;
+            ("update", i, result.map(|_| ()).map_err(|e| e.into_service_error().meta().code().map(str::to_owned)))
+        }));
+    }
+    assert_eq!(tasks.len(), 20);
+
+    let mut want_tags = initial;
+    want_tags.insert("keep".into(), "me".into());
+    let mut want_targets = BTreeSet::from([pair(ME, "us-east-1")]);
+    let mut succeeded = 0;
+    for task in tasks {
+        let (kind, i, result) = task.await.expect("task");
+        match result {
+            Ok(()) => {
+                succeeded += 1;
+                match kind {
+                    "tag" => {
+                        want_tags.insert(format!("new{i}"), format!("v{i}"));
+                    }
+                    "untag" => {
+                        want_tags.remove(&format!("drop{i}"));
+                    }
+                    _ => {
+                        want_targets.insert(pair(&format!("{:012}", 700_000_000_000 + i), "eu-west-1"));
+                    }
+                }
+            }
+            Err(code) => assert_eq!(code.as_deref(), Some("ConflictException"), "{kind} {i}: only retries running out"),
+        }
+    }
+    assert!(succeeded >= 10, "most racing calls succeed ({succeeded} of 20)");
+    assert_eq!(listed_tags(&client, &scope_arn).await, want_tags, "every tag and untag answered 200 is reflected");
+    let got = get(&client, &id).await;
+    assert_eq!(keys(got.targets()), want_targets, "every UpdateScope answered 200 is reflected");
+    assert_eq!(got.tags(), Some(&want_tags));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Raw HTTP: what the SDK cannot send
 // ---------------------------------------------------------------------------------------------
 
@@ -1097,6 +1454,89 @@ async fn raw_path_labels(kind: StoreKind) {
     assert_eq!(listed(&server.nfm(LOCAL_DEFAULT)).await, vec![id.to_owned()]);
 }
 
+async fn raw_tag_routes(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let created = server
+        .nfm(LOCAL_DEFAULT)
+        .create_scope()
+        .targets(target(ME, "us-east-1"))
+        .tags("a,b", "1")
+        .tags("c", "2")
+        .send()
+        .await
+        .expect("create");
+    let scope_arn = created.scope_arn().to_owned();
+    let listing = |path: String| {
+        let server = &server;
+        async move {
+            let resp = server.raw("GET", &path, b"").await;
+            assert_eq!(resp.status, 200, "{path}: {resp:?}");
+            serde_json::from_str::<serde_json::Value>(&resp.body).expect("JSON")
+        }
+    };
+    let want = serde_json::json!({"tags": {"a,b": "1", "c": "2"}});
+    // The ARN as the SDKs send it (one segment, `:` and `/` encoded), with literal `:` and `/`
+    // (curl, a decoding gateway), and half and half: all one ARN.
+    let encoded = scope_arn.replace(':', "%3A").replace('/', "%2F");
+    for path in
+        [format!("/tags/{encoded}"), format!("/tags/{scope_arn}"), format!("/tags/{}", scope_arn.replace('/', "%2F"))]
+    {
+        assert_eq!(listing(path).await, want);
+    }
+    // Encoded twice is not decoded twice: the ARN then names nothing.
+    let twice = scope_arn.replace('/', "%252F");
+    assert_raw_error(&server.raw("GET", &format!("/tags/{twice}"), b"").await, 404, "ResourceNotFoundException");
+
+    // An empty ARN is a ValidationException in each operation; no ARN segment at all is no route.
+    for (method, body) in [("GET", ""), ("POST", r#"{"tags": {}}"#), ("DELETE", "")] {
+        let message =
+            assert_raw_error(&server.raw(method, "/tags/", body.as_bytes()).await, 400, "ValidationException");
+        assert!(message.starts_with("resourceArn"), "{method}: {message}");
+        assert_raw_error(&server.raw(method, "/tags", body.as_bytes()).await, 404, "UnknownOperationException");
+    }
+    assert_raw_error(&server.raw("PUT", &format!("/tags/{encoded}"), b"").await, 404, "UnknownOperationException");
+    assert_raw_error(&server.raw("PATCH", &format!("/tags/{scope_arn}"), b"").await, 404, "UnknownOperationException");
+
+    // TagResource bodies the SDK would not send: each a ValidationException naming `tags`.
+    let tag_path = format!("/tags/{scope_arn}");
+    for body in [r#""#, r#"{}"#, r#"{"tags": null}"#, r#"{"tags": []}"#, r#"{"tags": "k=v"}"#, r#"{"tags": {"k": 1}}"#]
+    {
+        let message =
+            assert_raw_error(&server.raw("POST", &tag_path, body.as_bytes()).await, 400, "ValidationException");
+        assert!(message.starts_with("tags"), "{body}: {message}");
+    }
+    for body in ["[]", "not json", r#"{"tags": {"k": "v"}} x"#] {
+        assert_raw_error(&server.raw("POST", &tag_path, body.as_bytes()).await, 400, "ValidationException");
+    }
+    // Invalid input on another account's ARN is still a ValidationException (input before existence).
+    let foreign = format!("/tags/{}", arn(OTHER, created.scope_id()));
+    assert_raw_error(&server.raw("POST", &foreign, br#"{"tags": {"aws:x": ""}}"#).await, 400, "ValidationException");
+    assert_raw_error(&server.raw("POST", &foreign, br#"{"tags": {"x": ""}}"#).await, 404, "ResourceNotFoundException");
+
+    // UntagResource: a key of 0 characters (botocore's `tagKeys=` for [""]) is refused.
+    for query in ["tagKeys=", "tagKeys=c&tagKeys=", "tagKeys"] {
+        let message = assert_raw_error(
+            &server.raw("DELETE", &format!("{tag_path}?{query}"), b"").await,
+            400,
+            "ValidationException",
+        );
+        assert!(message.starts_with("tagKeys["), "{query}: {message}");
+    }
+    assert_eq!(listing(tag_path.clone()).await, want, "no refused call changed the tags");
+    // Repeated tagKeys are read from the query string as sent, commas and all; other parameters
+    // are ignored, and so is a body.
+    let resp =
+        server.raw("DELETE", &format!("{tag_path}?tagKeys=a%2Cb&other=c&tagKeys=zzz"), br#"{"tagKeys": ["c"]}"#).await;
+    assert_eq!((resp.status, resp.body.as_str()), (200, "{}"), "{resp:?}");
+    assert_eq!(listing(tag_path.clone()).await, serde_json::json!({"tags": {"c": "2"}}));
+    // Tag and untag answer {} with the usual headers.
+    let resp = server.raw("POST", &tag_path, br#"{"tags": {"d": ""}}"#).await;
+    assert_eq!((resp.status, resp.body.as_str()), (200, "{}"));
+    assert_eq!(resp.header("content-type"), Some("application/json"));
+    assert!(resp.header("x-amzn-requestid").is_some());
+    assert_eq!(listing(tag_path).await, serde_json::json!({"tags": {"c": "2", "d": ""}}));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Failures of the backing store (docs/conventions.md §3.4): the same for any store, so one store that fails
 // ---------------------------------------------------------------------------------------------
@@ -1141,6 +1581,14 @@ impl ScopeStore for FailingStore {
     async fn delete_scope(&self, _account: &AccountId, _scope_id: &str) -> Result<(), StoreError> {
         self.fail()
     }
+
+    async fn tag_scope(&self, _account: &AccountId, _scope_id: &str, _tags: &Tags) -> Result<Scope, StoreError> {
+        self.fail()
+    }
+
+    async fn untag_scope(&self, _account: &AccountId, _scope_id: &str, _keys: &TagKeys) -> Result<Scope, StoreError> {
+        self.fail()
+    }
 }
 
 const CAUSE: &str = "secret-table-name-and-stack-trace";
@@ -1168,12 +1616,19 @@ macro_rules! every_operation_fails_with {
         let list = client.list_scopes().send().await;
         let update = client.update_scope().scope_id(id).resources_to_add(target(ME, "us-west-2")).send().await;
         let delete = client.delete_scope().scope_id(id).send().await;
+        let scope_arn = arn(ME, id);
+        let tag = client.tag_resource().resource_arn(&scope_arn).tags("k", "v").send().await;
+        let untag = client.untag_resource().resource_arn(&scope_arn).tag_keys("k").send().await;
+        let list_tags = client.list_tags_for_resource().resource_arn(&scope_arn).send().await;
         [
             expect_error!(create, CreateScopeError::$variant, $status),
             expect_error!(get, GetScopeError::$variant, $status),
             expect_error!(list, ListScopesError::$variant, $status),
             expect_error!(update, UpdateScopeError::$variant, $status),
             expect_error!(delete, DeleteScopeError::$variant, $status),
+            expect_error!(tag, TagResourceError::$variant, $status),
+            expect_error!(untag, UntagResourceError::$variant, $status),
+            expect_error!(list_tags, ListTagsForResourceError::$variant, $status),
         ]
     }};
 }
@@ -1184,7 +1639,7 @@ async fn store_throttling_is_a_throttling_exception() {
     for message in every_operation_fails_with!(no_retry_client(&server), ThrottlingException, 429) {
         assert!(!message.contains(CAUSE), "the cause leaked");
     }
-    assert_eq!(store.calls.load(Ordering::SeqCst), 5, "one store call per request");
+    assert_eq!(store.calls.load(Ordering::SeqCst), 8, "one store call per request");
 
     // The SDK's default (standard) retry retries it: three attempts.
     let before = store.calls.load(Ordering::SeqCst);
@@ -1199,7 +1654,7 @@ async fn store_failures_are_generic_internal_server_exceptions() {
         assert!(!message.contains(CAUSE), "the cause leaked: {message}");
         assert!(message.contains("internal error"), "{message}");
     }
-    assert_eq!(store.calls.load(Ordering::SeqCst), 5, "one store call per request");
+    assert_eq!(store.calls.load(Ordering::SeqCst), 8, "one store call per request");
 
     // On the wire: a JSON object body even for a 500, with the modeled type and a request id.
     let resp = server.raw("GET", "/scopes", b"").await;
@@ -1222,6 +1677,23 @@ async fn store_failures_are_generic_internal_server_exceptions() {
     );
     expect_error!(client.update_scope().scope_id("x").send().await, UpdateScopeError::ValidationException, 400);
     expect_error!(client.list_scopes().max_results(26).send().await, ListScopesError::ValidationException, 400);
+    let scope_arn = arn(ME, "00000000-0000-4000-8000-000000000000");
+    expect_error!(
+        client.tag_resource().resource_arn(&scope_arn).tags("aws:k", "v").send().await,
+        TagResourceError::ValidationException,
+        400
+    );
+    expect_error!(
+        client.untag_resource().resource_arn("arn:aws:s3:::bucket-of-some-length").tag_keys("k").send().await,
+        UntagResourceError::ValidationException,
+        400
+    );
+    // A well-formed ARN that is not the caller's scope is not found without asking the store.
+    expect_error!(
+        client.list_tags_for_resource().resource_arn(arn(OTHER, "x")).send().await,
+        ListTagsForResourceError::ResourceNotFoundException,
+        404
+    );
     assert_eq!(store.calls.load(Ordering::SeqCst), before, "a refused request reached the store");
 }
 
@@ -1245,4 +1717,11 @@ on_both_stores!(
     raw_malformed_bodies_are_validation_errors,
     raw_unknown_routes_are_unknown_operations,
     raw_path_labels,
+    tag_untag_and_list_a_scope,
+    tag_validation_failures_change_nothing,
+    tag_operations_name_only_the_callers_own_scope,
+    the_tag_cap_holds,
+    a_deleted_scope_takes_its_tags,
+    concurrent_tags_untags_and_updates_lose_nothing,
+    raw_tag_routes,
 );

@@ -228,6 +228,61 @@ async fn each_function_policy_grants_exactly_the_actions_its_code_calls() {
     assert_eq!(h.recorder.take(), template_actions(Operation::DeleteScope), "DeleteScope");
 }
 
+#[tokio::test]
+async fn each_tag_function_policy_grants_exactly_the_actions_its_code_calls() {
+    let h = Harness::new().await;
+    let account = "100000000010";
+    let id = h.create(account).await;
+    let scope_arn = format!("arn:aws:networkflowmonitor:{REGION}:{account}:scope/{id}");
+    let unknown_arn =
+        format!("arn:aws:networkflowmonitor:{REGION}:{account}:scope/00000000-0000-4000-8000-000000000000");
+    let of_scope: &[(&'static str, &str)] = &[("resourceArn", scope_arn.as_str())];
+    let of_unknown: &[(&'static str, &str)] = &[("resourceArn", unknown_arn.as_str())];
+    let null = serde_json::Value::Null;
+    let tags = |range: std::ops::Range<usize>| serde_json::json!({"tags": range.map(|i| (format!("k{i}"), serde_json::Value::from(""))).collect::<serde_json::Map<_, _>>()});
+    h.recorder.take();
+
+    // TagResource: a write, up to the cap past the size guard (two writes), over the cap, an
+    // empty request (a read), an unknown scope.
+    let statuses = h
+        .statuses(
+            Operation::TagResource,
+            &[
+                (account, of_scope, "", tags(0..190)),
+                (account, of_scope, "", tags(185..200)),
+                (account, of_scope, "", tags(200..201)),
+                (account, of_scope, "", serde_json::json!({"tags": {}})),
+                (account, of_unknown, "", tags(0..1)),
+            ],
+        )
+        .await;
+    assert_eq!(statuses, [200, 200, 400, 200, 404]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::TagResource), "TagResource");
+
+    // UntagResource: keys, no keys (a read), an unknown scope.
+    let statuses = h
+        .statuses(
+            Operation::UntagResource,
+            &[
+                (account, of_scope, "tagKeys=k1&tagKeys=absent", null.clone()),
+                (account, of_scope, "", null.clone()),
+                (account, of_unknown, "tagKeys=k1", null.clone()),
+            ],
+        )
+        .await;
+    assert_eq!(statuses, [200, 200, 404]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::UntagResource), "UntagResource");
+
+    let statuses = h
+        .statuses(
+            Operation::ListTagsForResource,
+            &[(account, of_scope, "", null.clone()), (account, of_unknown, "", null.clone())],
+        )
+        .await;
+    assert_eq!(statuses, [200, 404]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::ListTagsForResource), "ListTagsForResource");
+}
+
 fn package_body(name: &str, vending: bool) -> serde_json::Value {
     serde_json::json!({
         "PackageName": name,

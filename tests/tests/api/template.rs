@@ -58,9 +58,42 @@ fn cargo_lambda_watch_routes_are_generated_from_the_route_table() {
             assert!(declared.insert((function.clone(), method, path.clone())), "route declared twice");
         }
     }
+    // The table's paths in the router's (matchit's) syntax: a greedy `{label+}` is `{*label}`.
+    let matchit_path = |path: &str| {
+        let segments: Vec<String> = path
+            .split('/')
+            .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix("+}")) {
+                Some(label) => format!("{{*{label}}}"),
+                None => s.to_owned(),
+            })
+            .collect();
+        segments.join("/")
+    };
     let expected: BTreeSet<_> =
-        ROUTES.iter().map(|r| (r.operation.function_name(), r.method.to_owned(), r.path.to_owned())).collect();
+        ROUTES.iter().map(|r| (r.operation.function_name(), r.method.to_owned(), matchit_path(r.path))).collect();
     assert_eq!(declared, expected);
+
+    // Routed as cargo lambda watch does (matchit, on the path as sent): the SDK's encoded ARN and
+    // an ARN with literal slashes both reach the tag functions, with the whole ARN as the label.
+    let mut router = matchit::Router::new();
+    let mut functions: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
+    for (function, method, path) in &declared {
+        functions.entry(path.clone()).or_default().push((method.clone(), function.clone()));
+    }
+    for (path, methods) in &functions {
+        router.insert(path.as_str(), methods.clone()).unwrap_or_else(|e| panic!("{path}: {e}"));
+    }
+    let arn = "arn:aws:networkflowmonitor:us-east-1:111111111111:scope/0f5b6c1e-8c1a-4d2b-9e3f-5a6b7c8d9e0f";
+    for raw in [arn.replace(':', "%3A").replace('/', "%2F"), arn.to_owned()] {
+        let path = format!("/tags/{raw}");
+        let matched = router.at(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(matched.params.get("resourceArn"), Some(raw.as_str()));
+        let mut served: Vec<(String, String)> = matched.value.clone();
+        served.sort();
+        let want = [("DELETE", "untag-resource"), ("GET", "list-tags-for-resource"), ("POST", "tag-resource")];
+        assert_eq!(served, want.map(|(m, f)| (m.to_owned(), f.to_owned())));
+    }
+    assert!(router.at("/scopes/a/b").is_err(), "an ordinary label is still one segment");
 
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
     let manifest: toml::Table = std::fs::read_to_string(&path).expect("Cargo.toml").parse().expect("TOML");

@@ -27,15 +27,17 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, CancellationReason, KeySchemaElement, KeyType, KeysAndAttributes,
-    Put, ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem,
+    Put, ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification,
+    TransactWriteItem,
 };
 use futures::{StreamExt, TryStreamExt};
 
 use self::item::{Item, account_key, corrupt, get_n, get_s, n, opt_ss, s, tags, tags_value};
 use super::{
-    CreateOutcome, MAX_UPDATE_ATTEMPTS, Scope, ScopeStore, StoreError, TokenRecord, replay, scope_named, updated_scope,
+    CreateOutcome, MAX_UPDATE_ATTEMPTS, Scope, ScopeStore, StoreError, TokenRecord, replay, scope_named, tagged_scope,
+    updated_scope,
 };
-use crate::common::AccountId;
+use crate::common::{AccountId, MAX_TAGS, TagKeys, Tags};
 use crate::nfm::domain::{TargetChanges, TargetSet};
 
 /// The TTL attribute of expiring items.
@@ -194,6 +196,45 @@ fn failed(reasons: &[CancellationReason], i: usize) -> Option<&CancellationReaso
 async fn backoff(attempt: u32) {
     let cap_ms = (4u64 << attempt.min(6)).min(200);
     tokio::time::sleep(Duration::from_millis(fastrand::u64(0..=cap_ms))).await;
+}
+
+/// The tag writes of TagResource (`SET tags.#k0 = :v0, …`) and UntagResource (`REMOVE tags.#k0,
+/// …`), each with `ADD version :one`: one map entry per key, so concurrent writers of other keys
+/// (and UpdateScope, which writes `targets`) are neither overwritten nor lost. Keys go in as
+/// attribute-name placeholders, so any character is safe.
+struct TagWrite {
+    expression: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl TagWrite {
+    fn set(tags: &Tags) -> Self {
+        let mut write = Self::new();
+        let mut clauses = Vec::with_capacity(tags.len());
+        for (i, (key, value)) in tags.as_map().iter().enumerate() {
+            clauses.push(format!("tags.#k{i} = :v{i}"));
+            write.names.insert(format!("#k{i}"), key.clone());
+            write.values.insert(format!(":v{i}"), s(value));
+        }
+        write.expression = format!("SET {} ADD version :one", clauses.join(", "));
+        write
+    }
+
+    fn remove(keys: &TagKeys) -> Self {
+        let mut write = Self::new();
+        let mut paths = Vec::with_capacity(keys.len());
+        for (i, key) in keys.iter().enumerate() {
+            paths.push(format!("tags.#k{i}"));
+            write.names.insert(format!("#k{i}"), key.to_owned());
+        }
+        write.expression = format!("REMOVE {} ADD version :one", paths.join(", "));
+        write
+    }
+
+    fn new() -> Self {
+        Self { expression: String::new(), names: HashMap::new(), values: HashMap::from([(":one".into(), n(1))]) }
+    }
 }
 
 impl DynamoStore {
@@ -515,6 +556,82 @@ impl ScopeStore for DynamoStore {
         Err(StoreError::Contention)
     }
 
+    /// One UpdateItem that sets the tags, guarded so that the scope cannot pass 200 tags whatever
+    /// its keys: `size(tags) <= 200 - n`. Only when that guard fails is the exact outcome decided,
+    /// from the item returned with the failure: over 200 is refused, else the write is repeated
+    /// conditioned on that item's version (and again, from each newer item, while others win).
+    async fn tag_scope(&self, account: &AccountId, scope_id: &str, tags: &Tags) -> Result<Scope, StoreError> {
+        if tags.is_empty() {
+            return scope_named(self.get_scope(account).await?, scope_id);
+        }
+        let write = TagWrite::set(tags);
+        let room = MAX_TAGS.saturating_sub(tags.len());
+        let mut expected_version: Option<u64> = None;
+        for attempt in 0..MAX_UPDATE_ATTEMPTS {
+            let request = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(scope_key(account)))
+                .update_expression(&write.expression)
+                .set_expression_attribute_names(Some(write.names.clone()))
+                .set_expression_attribute_values(Some(write.values.clone()))
+                .expression_attribute_values(":id", s(scope_id))
+                .return_values(ReturnValue::AllNew)
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+            let request = match expected_version {
+                None => request
+                    .condition_expression("scopeId = :id AND size(tags) <= :room")
+                    .expression_attribute_values(":room", n(room)),
+                Some(version) => request
+                    .condition_expression("scopeId = :id AND version = :version")
+                    .expression_attribute_values(":version", n(version)),
+            };
+            match self.send_update(request).await? {
+                Ok(out) => return scope_from_item(account, out.attributes().ok_or_else(|| corrupt("tag result"))?),
+                Err(old) => {
+                    let current = scope_named(old.map(|item| scope_from_item(account, &item)).transpose()?, scope_id)?;
+                    // Over the cap for real: refuse. Else the guard was only conservative (keys
+                    // already there) or someone wrote in between: retry on this exact version.
+                    tagged_scope(&current, tags)?;
+                    if expected_version.is_some() {
+                        backoff(attempt).await;
+                    }
+                    expected_version = Some(current.version);
+                }
+            }
+        }
+        Err(StoreError::Contention)
+    }
+
+    /// One UpdateItem that removes the keys, conditioned only on the scope being there.
+    async fn untag_scope(&self, account: &AccountId, scope_id: &str, keys: &TagKeys) -> Result<Scope, StoreError> {
+        if keys.is_empty() {
+            return scope_named(self.get_scope(account).await?, scope_id);
+        }
+        let write = TagWrite::remove(keys);
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(scope_key(account)))
+            .update_expression(&write.expression)
+            .set_expression_attribute_names(Some(write.names))
+            .set_expression_attribute_values(Some(write.values))
+            .condition_expression("scopeId = :id")
+            .expression_attribute_values(":id", s(scope_id))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        match self.send_update(request).await? {
+            Ok(out) => scope_from_item(account, out.attributes().ok_or_else(|| corrupt("untag result"))?),
+            Err(old) => {
+                // The only condition is the scope's ID: the scope named is not there.
+                scope_named(old.map(|item| scope_from_item(account, &item)).transpose()?, scope_id)?;
+                Err(StoreError::Backend("the untag condition failed on the scope it names".into()))
+            }
+        }
+    }
+
     async fn delete_scope(&self, account: &AccountId, scope_id: &str) -> Result<(), StoreError> {
         let result = self
             .client
@@ -526,5 +643,38 @@ impl ScopeStore for DynamoStore {
             .send()
             .await;
         if applied(result)? { Ok(()) } else { Err(StoreError::NotFound) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// DynamoDB's limit on the length of an expression.
+    const MAX_EXPRESSION_BYTES: usize = 4096;
+
+    #[test]
+    fn the_largest_tag_writes_fit_in_one_expression() {
+        let keys: Vec<String> = (0..MAX_TAGS).map(|i| format!("{i:0>128}")).collect();
+        let tags = Tags::from_stored(keys.iter().map(|k| (k.clone(), "v".repeat(256))).collect());
+        let set = TagWrite::set(&tags);
+        assert!(set.expression.len() < MAX_EXPRESSION_BYTES, "{} bytes", set.expression.len());
+        assert!(set.expression.starts_with("SET tags.#k0 = :v0, tags.#k1 = :v1, "));
+        assert!(set.expression.ends_with("tags.#k199 = :v199 ADD version :one"));
+        assert_eq!((set.names.len(), set.values.len()), (200, 201));
+
+        let remove = TagWrite::remove(&TagKeys::parse("tagKeys", keys.iter().map(String::as_str)).unwrap());
+        assert!(remove.expression.len() < MAX_EXPRESSION_BYTES);
+        assert!(remove.expression.starts_with("REMOVE tags.#k0, tags.#k1, "));
+        assert_eq!(remove.names.len(), 200);
+    }
+
+    #[test]
+    fn tag_keys_travel_as_placeholders() {
+        let tags = Tags::from_stored([("a.b #:c".to_owned(), "v".to_owned())].into());
+        let set = TagWrite::set(&tags);
+        assert_eq!(set.expression, "SET tags.#k0 = :v0 ADD version :one");
+        assert_eq!(set.names["#k0"], "a.b #:c");
+        assert_eq!(set.values[":v0"], s("v"));
     }
 }

@@ -16,9 +16,10 @@ use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefi
 use serde::{Deserialize, Serialize};
 
 use super::{
-    CreateOutcome, Scope, ScopeStore, StoreError, TokenRecord, replay, scope_named, token_live, updated_scope,
+    CreateOutcome, Scope, ScopeStore, StoreError, TokenRecord, replay, scope_named, tagged_scope, token_live,
+    untagged_scope, updated_scope,
 };
-use crate::common::{AccountId, Tags};
+use crate::common::{AccountId, TagKeys, Tags};
 use crate::nfm::domain::{TargetChanges, TargetSet};
 
 /// account ID -> JSON of [`StoredScope`]
@@ -234,6 +235,28 @@ impl ScopeStore for EmbeddedStore {
             let mut table = txn.open_table(SCOPES).map_err(backend)?;
             table.remove(account.as_str()).map_err(backend)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn tag_scope(&self, account: &AccountId, scope_id: &str, tags: &Tags) -> Result<Scope, StoreError> {
+        let (account, scope_id, tags) = (account.clone(), scope_id.to_owned(), tags.clone());
+        self.write(move |txn| {
+            let current = scope_named(read_scope(txn, &account)?, &scope_id)?;
+            let Some(next) = tagged_scope(&current, &tags)? else { return Ok(current) };
+            write_scope(txn, &next)?;
+            Ok(next)
+        })
+        .await
+    }
+
+    async fn untag_scope(&self, account: &AccountId, scope_id: &str, keys: &TagKeys) -> Result<Scope, StoreError> {
+        let (account, scope_id, keys) = (account.clone(), scope_id.to_owned(), keys.clone());
+        self.write(move |txn| {
+            let current = scope_named(read_scope(txn, &account)?, &scope_id)?;
+            let Some(next) = untagged_scope(&current, &keys) else { return Ok(current) };
+            write_scope(txn, &next)?;
+            Ok(next)
         })
         .await
     }
