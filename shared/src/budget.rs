@@ -6,23 +6,24 @@
 //! The arithmetic, worst cases:
 //!
 //! ```text
-//! one attempt    connect ≤ 1 s and first byte ≤ 2 s, all of it ≤ ATTEMPT_TIMEOUT       = 2 s
+//! one attempt    connect ≤ 1 s and first byte ≤ 2 s, all of it ≤ ATTEMPT_TIMEOUT      = 2 s
 //! one SDK call   MAX_ATTEMPTS × ATTEMPT_TIMEOUT + (MAX_ATTEMPTS − 1) × MAX_BACKOFF
-//!                = 3 × 2 s + 2 × 0.2 s                                               = 6.4 s
-//!                and whatever happens (a server-requested retry delay), OPERATION_TIMEOUT = 7 s
-//! one request    every SDK call, the adapter's own retries and their sleeps            ≤ 9 s
-//!                (REQUEST_DEADLINE, then the request answers 500)
-//! invocation     9 s + HEADROOM 1 s (read the event, write the answer: milliseconds)  = 10 s
+//!                = 3 × 2 s + 2 × 0.2 s                                              = 6.4 s
+//!                whatever else happens (a server-asked retry delay) ≤ OPERATION_TIMEOUT = 7 s
+//! one request    every SDK call, the adapter's own retries and their sleeps,
+//!                cut at REQUEST_DEADLINE (the request then answers 500)             ≤ 9 s
+//! invocation     9 s + HEADROOM (read the event, write the answer: milliseconds) 1 s = 10 s
 //!                = the template's Timeout
 //! ```
 //!
-//! The request deadline is what bounds the DynamoDB adapter's internal retries: an optimistic
-//! update is tried up to `MAX_UPDATE_ATTEMPTS` (10) times with up to 200 ms of backoff, a
-//! transaction meeting another up to 10 times, and DeletePackage nests the two (up to 100
-//! TransactWriteItems); at 7 s a call that is far more than 10 s, so those chains are not
-//! counted call by call but cut at [`REQUEST_DEADLINE`]. Every DynamoDB write is conditional and
-//! atomic, so a request cut between two calls leaves the table as an SDK error between them
-//! would; the caller gets `InternalServerException` (500), which the SDKs retry.
+//! The deadline, not the call count, is what bounds the DynamoDB adapter's internal retries
+//! (`MAX_UPDATE_ATTEMPTS` = 10 tries with up to 200 ms of backoff): UpdateScope is a GetItem and
+//! up to 10 UpdateItems, 11 × 7 s + 10 × 0.2 s = 79 s; DeletePackage retries a transaction that
+//! itself retries, 1 + 10 × 10 calls, over 700 s. Counting them call by call would leave under 90
+//! ms per call, too little for DynamoDB's own retries, so they are cut at [`REQUEST_DEADLINE`]
+//! instead. Every DynamoDB write is conditional and atomic, so a request cut between two calls
+//! leaves the table as an SDK error between them would; the caller gets `InternalServerException`
+//! (500), which the SDKs retry.
 //!
 //! A single call is capped below the deadline (7 s < 9 s), so a request that makes one call
 //! (most operations) always answers with that call's own outcome: a throttled call is a 429
