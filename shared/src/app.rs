@@ -1,8 +1,9 @@
 //! The application: the store behind the operations plus deployment facts (Region, identity).
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::budget;
 use crate::common::AccountId;
 use crate::identity::IdentityMode;
 use crate::store::dynamodb::{DynamoStore, dynamodb_client};
@@ -22,6 +23,7 @@ pub struct App {
     pub macie: Arc<dyn MacieStore>,
     region: String,
     identity: IdentityMode,
+    deadline: Option<Duration>,
 }
 
 impl App {
@@ -37,7 +39,7 @@ impl App {
         macie: Arc<dyn MacieStore>,
         region: impl Into<String>,
     ) -> Self {
-        Self { scopes, packages, macie, region: region.into(), identity: IdentityMode::Iam }
+        Self { scopes, packages, macie, region: region.into(), identity: IdentityMode::Iam, deadline: None }
     }
 
     pub fn with_identity(mut self, identity: IdentityMode) -> Self {
@@ -45,18 +47,32 @@ impl App {
         self
     }
 
+    /// Cuts each request's work short at `deadline` (it answers 500); none by default.
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
     /// The deployed configuration: DynamoDB table `TABLE_NAME` (at `DYNAMODB_ENDPOINT` if set),
-    /// Region from the AWS environment, identity mode from `IDENTITY_MODE`.
+    /// Region from the AWS environment, identity mode from `IDENTITY_MODE`, and each request cut
+    /// at [`budget::REQUEST_DEADLINE`] so that it answers within the function's `Timeout`.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let table = std::env::var("TABLE_NAME").map_err(|_| ConfigError::Missing("TABLE_NAME"))?;
         let endpoint = std::env::var("DYNAMODB_ENDPOINT").ok().filter(|e| !e.is_empty());
         let (client, region) = dynamodb_client(endpoint.as_deref(), None).await;
         let store = DynamoStore::new(client, table);
-        Ok(Self::new(Arc::new(store), region).with_identity(IdentityMode::from_env()))
+        Ok(Self::new(Arc::new(store), region)
+            .with_identity(IdentityMode::from_env())
+            .with_deadline(budget::REQUEST_DEADLINE))
     }
 
     pub fn identity(&self) -> IdentityMode {
         self.identity
+    }
+
+    /// How long a request's work may take before it is cut short, if it is bounded.
+    pub fn deadline(&self) -> Option<Duration> {
+        self.deadline
     }
 
     pub fn region(&self) -> &str {

@@ -10,6 +10,7 @@
 //! - at the bottom, [`common`] types and the [`error`] with its one mapping to the wire.
 
 pub mod app;
+pub mod budget;
 pub mod common;
 pub mod error;
 pub mod identity;

@@ -11,6 +11,7 @@ use percent_encoding::percent_decode_str;
 use tracing::Instrument;
 
 use crate::app::App;
+use crate::budget::within_deadline;
 use crate::common::AccountId;
 use crate::error::{ApiError, Service};
 use crate::identity::missing_identity;
@@ -273,7 +274,7 @@ pub async fn serve<H: Handler>(app: &App, request: ApiRequest) -> ApiResponse {
     let operation = H::OPERATION;
     let started = Instant::now();
     let span = tracing::info_span!("request", operation = operation.name(), request_id = %request.request_id);
-    let outcome = run::<H>(app, &request).instrument(span.clone()).await;
+    let outcome = within_deadline(app.deadline(), run::<H>(app, &request)).instrument(span.clone()).await;
     let response = match outcome {
         Ok(body) => ApiResponse::ok(body, request.request_id),
         Err(error) => ApiResponse::error(&error, Some(operation.service()), request.request_id),

@@ -144,3 +144,232 @@ fn every_route_requires_iam_and_the_table_keeps_its_data() {
     assert_eq!(table["Properties"]["TimeToLiveSpecification"]["AttributeName"], shared::store::dynamodb::TTL_ATTRIBUTE);
     assert_eq!(table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Operations: log retention, stage throttling and access logs, alarms, timeouts. The functions are
+// the template's and the operations table's together, so a function added to either is held here.
+// ---------------------------------------------------------------------------------------------
+
+/// The values CloudWatch Logs accepts for a log group's `RetentionInDays`.
+const CLOUDWATCH_RETENTION_DAYS: [u64; 22] =
+    [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/// The template as CloudFormation reads it: short-form intrinsics (`!Ref X`, `!GetAtt A.B`,
+/// `!If [...]`) in their long form (`{"Ref": "X"}`, `{"Fn::GetAtt": ["A", "B"]}`, ...).
+fn template_json() -> serde_json::Value {
+    fn convert(value: &Value) -> serde_json::Value {
+        match value {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Number(n) => serde_json::to_value(n).expect("a YAML number is a JSON number"),
+            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::Sequence(items) => items.iter().map(convert).collect(),
+            Value::Mapping(map) => map
+                .iter()
+                .map(|(k, v)| (k.as_str().map(str::to_owned).unwrap_or_else(|| format!("{k:?}")), convert(v)))
+                .collect(),
+            Value::Tagged(tagged) => {
+                let tag = tagged.tag.to_string();
+                let name = tag.trim_start_matches('!');
+                let inner = convert(&tagged.value);
+                match (name, inner.as_str()) {
+                    ("Ref", _) => serde_json::json!({ "Ref": inner }),
+                    ("GetAtt", Some(path)) => {
+                        let (resource, attribute) = path.split_once('.').expect("!GetAtt Resource.Attribute");
+                        serde_json::json!({ "Fn::GetAtt": [resource, attribute] })
+                    }
+                    _ => serde_json::json!({ format!("Fn::{name}"): inner }),
+                }
+            }
+        }
+    }
+    convert(&template())
+}
+
+/// The logical IDs of the resources of type `kind`.
+fn ids_of_type(template: &serde_json::Value, kind: &str) -> BTreeSet<String> {
+    let resources = template["Resources"].as_object().expect("Resources");
+    resources.iter().filter(|(_, r)| r["Type"] == kind).map(|(id, _)| id.clone()).collect()
+}
+
+/// Every function: the template's and the operations table's.
+fn all_functions(template: &serde_json::Value) -> BTreeSet<String> {
+    let mut ids = ids_of_type(template, "AWS::Serverless::Function");
+    ids.extend(Operation::ALL.iter().map(|op| op.template_resource()));
+    ids
+}
+
+/// The alarms on `namespace`'s `metric` whose dimensions are exactly `dimensions`.
+fn alarms_on<'t>(
+    template: &'t serde_json::Value,
+    namespace: &str,
+    metric: &str,
+    dimensions: &serde_json::Value,
+) -> Vec<(String, &'t serde_json::Value)> {
+    let wanted: BTreeSet<String> =
+        dimensions.as_object().expect("dimensions").iter().map(|(k, v)| format!("{k}={v}")).collect();
+    ids_of_type(template, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .map(|id| {
+            let alarm = &template["Resources"][id.as_str()];
+            (id, alarm)
+        })
+        .filter(|(_, alarm)| {
+            let p = &alarm["Properties"];
+            let dims: BTreeSet<String> = p["Dimensions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|d| format!("{}={}", d["Name"].as_str().unwrap_or_default(), d["Value"]))
+                .collect();
+            p["Namespace"] == namespace && p["MetricName"] == metric && dims == wanted
+        })
+        .collect()
+}
+
+/// The one alarm on `metric` with `dimensions`: fires on a sum of at least one event over a period,
+/// notifies the topic when there is one, and is OK without data.
+fn assert_one_alarm(template: &serde_json::Value, namespace: &str, metric: &str, dimensions: serde_json::Value) {
+    let alarms = alarms_on(template, namespace, metric, &dimensions);
+    assert_eq!(alarms.len(), 1, "exactly one alarm must watch {namespace} {metric} {dimensions}: {alarms:?}");
+    let (id, alarm) = &alarms[0];
+    let p = &alarm["Properties"];
+    assert_eq!(p["Statistic"], "Sum", "{id}");
+    assert_eq!(p["ComparisonOperator"], "GreaterThanOrEqualToThreshold", "{id}");
+    assert!(p["Threshold"].as_f64().is_some_and(|t| t >= 1.0), "{id}: a threshold of at least one");
+    assert!(p["Period"].as_u64().is_some_and(|s| s > 0 && s % 60 == 0), "{id}: a period in minutes");
+}
+
+#[test]
+fn the_operations_parameters_and_the_alarm_topic_condition() {
+    let template = template_json();
+    let params = &template["Parameters"];
+    let retention = &params["LogRetentionDays"];
+    assert_eq!(retention["Type"], "Number");
+    assert_eq!(retention["Default"], 30);
+    assert_eq!(retention["AllowedValues"], serde_json::json!(CLOUDWATCH_RETENTION_DAYS));
+    for name in ["ThrottlingRateLimit", "ThrottlingBurstLimit"] {
+        let p = &params[name];
+        assert_eq!(p["Type"], "Number", "{name}");
+        assert!(p["Default"].as_f64().is_some_and(|d| d >= 1.0), "{name}: a default that lets requests through");
+        assert!(p["Description"].as_str().is_some_and(|d| d.len() > 80), "{name}: the Description says why");
+    }
+    let topic = &params["AlarmTopicArn"];
+    assert_eq!(topic["Type"], "String");
+    assert_eq!(topic["Default"], "", "alarms need no topic to deploy");
+    assert_eq!(
+        template["Conditions"]["HasAlarmTopic"],
+        serde_json::json!({ "Fn::Not": [{ "Fn::Equals": [{ "Ref": "AlarmTopicArn" }, ""] }] })
+    );
+}
+
+#[test]
+fn every_log_group_keeps_its_logs_for_the_retention_parameter() {
+    let template = template_json();
+    let groups = ids_of_type(&template, "AWS::Logs::LogGroup");
+    assert!(!groups.is_empty());
+    for id in groups {
+        let retention = &template["Resources"][id.as_str()]["Properties"]["RetentionInDays"];
+        assert_eq!(retention, &serde_json::json!({ "Ref": "LogRetentionDays" }), "{id}");
+    }
+}
+
+#[test]
+fn every_alarm_notifies_the_topic_when_there_is_one_and_is_ok_without_data() {
+    let template = template_json();
+    let notify =
+        serde_json::json!({ "Fn::If": ["HasAlarmTopic", [{ "Ref": "AlarmTopicArn" }], { "Ref": "AWS::NoValue" }] });
+    let alarms = ids_of_type(&template, "AWS::CloudWatch::Alarm");
+    assert!(!alarms.is_empty());
+    for id in alarms {
+        let p = &template["Resources"][id.as_str()]["Properties"];
+        assert_eq!(p["AlarmActions"], notify, "{id}: AlarmActions");
+        assert_eq!(p["OKActions"], notify, "{id}: OKActions");
+        assert_eq!(p["TreatMissingData"], "notBreaching", "{id}");
+        assert!(p["AlarmDescription"].as_str().is_some_and(|d| !d.is_empty()), "{id}: says what it watches");
+    }
+}
+
+#[test]
+fn every_function_logs_to_its_own_group_and_has_errors_and_throttles_alarms() {
+    let template = template_json();
+    let resources = &template["Resources"];
+    let mut groups = BTreeSet::new();
+    for id in all_functions(&template) {
+        let function = &resources[id.as_str()];
+        assert_eq!(function["Type"], "AWS::Serverless::Function", "{id} is not in template.yaml");
+        let group_id = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id}: no LoggingConfig.LogGroup: !Ref <its log group>"));
+        assert!(groups.insert(group_id.to_owned()), "{id} shares the log group {group_id}");
+        let group = &resources[group_id];
+        assert_eq!(group["Type"], "AWS::Logs::LogGroup", "{id}: {group_id}");
+        assert_eq!(group["Properties"]["RetentionInDays"], serde_json::json!({ "Ref": "LogRetentionDays" }), "{id}");
+        assert_eq!(
+            group["Properties"]["LogGroupName"],
+            serde_json::json!({ "Fn::Sub": format!("/aws/lambda/${{AWS::StackName}}/{id}") }),
+            "{id}: its group is named after it"
+        );
+        for metric in ["Errors", "Throttles"] {
+            assert_one_alarm(&template, "AWS/Lambda", metric, serde_json::json!({ "FunctionName": { "Ref": id } }));
+        }
+    }
+}
+
+#[test]
+fn the_api_5xx_and_the_table_throttles_have_alarms() {
+    let template = template_json();
+    let stage = serde_json::json!({ "ApiId": { "Ref": "Api" }, "Stage": { "Ref": "Stage" } });
+    assert_one_alarm(&template, "AWS/ApiGateway", "5xx", stage);
+    for metric in ["ReadThrottleEvents", "WriteThrottleEvents"] {
+        assert_one_alarm(&template, "AWS/DynamoDB", metric, serde_json::json!({ "TableName": { "Ref": "Table" } }));
+    }
+}
+
+#[test]
+fn the_stage_logs_each_request_as_json_and_throttles_its_default_route() {
+    let template = template_json();
+    let api = &template["Resources"]["Api"]["Properties"];
+    let throttling = &api["DefaultRouteSettings"];
+    assert_eq!(throttling["ThrottlingRateLimit"], serde_json::json!({ "Ref": "ThrottlingRateLimit" }));
+    assert_eq!(throttling["ThrottlingBurstLimit"], serde_json::json!({ "Ref": "ThrottlingBurstLimit" }));
+
+    let logs = &api["AccessLogSettings"];
+    let group = logs["DestinationArn"]["Fn::GetAtt"][0].as_str().expect("DestinationArn: !GetAtt <log group>.Arn");
+    assert_eq!(logs["DestinationArn"]["Fn::GetAtt"][1], "Arn");
+    assert_eq!(template["Resources"][group]["Type"], "AWS::Logs::LogGroup");
+    let format = logs["Format"].as_str().expect("Format");
+    let fields: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(format).unwrap_or_else(|e| panic!("the access log format is not a JSON object: {e}"));
+    for (field, variable) in [
+        ("requestId", "$context.requestId"),
+        ("accountId", "$context.identity.accountId"),
+        ("routeKey", "$context.routeKey"),
+        ("status", "$context.status"),
+        ("responseLatency", "$context.responseLatency"),
+        ("integrationLatency", "$context.integrationLatency"),
+        ("integrationErrorMessage", "$context.integrationErrorMessage"),
+    ] {
+        assert_eq!(fields.get(field).and_then(|v| v.as_str()), Some(variable), "access log field {field}");
+    }
+}
+
+#[test]
+fn every_function_answers_within_its_timeout() {
+    use shared::budget;
+    use std::time::Duration;
+    let template = template_json();
+    let global = template["Globals"]["Function"]["Timeout"].as_u64();
+    // One SDK call ends before the request deadline, the deadline before the function's Timeout.
+    assert!(budget::sdk_call_worst_case().min(budget::OPERATION_TIMEOUT) < budget::REQUEST_DEADLINE);
+    for id in all_functions(&template) {
+        let own = template["Resources"][id.as_str()]["Properties"]["Timeout"].as_u64();
+        let timeout = Duration::from_secs(own.or(global).unwrap_or_else(|| panic!("{id}: no Timeout")));
+        assert!(
+            budget::invocation_worst_case() <= timeout,
+            "{id}: Timeout {timeout:?} is shorter than the worst case of the SDK budget \
+             ({:?} of store work, then the answer; shared/src/budget.rs)",
+            budget::REQUEST_DEADLINE
+        );
+    }
+}

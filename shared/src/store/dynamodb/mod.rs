@@ -37,6 +37,7 @@ use super::{
     CreateOutcome, MAX_UPDATE_ATTEMPTS, Scope, ScopeStore, StoreError, TokenRecord, replay, scope_named, tagged_scope,
     updated_scope,
 };
+use crate::budget;
 use crate::common::{AccountId, MAX_TAGS, TagKeys, Tags};
 use crate::nfm::domain::{TargetChanges, TargetSet};
 
@@ -64,8 +65,10 @@ impl Projection {
 
 /// Builds a DynamoDB client from the AWS environment, at `endpoint` if given (DynamoDB Local),
 /// in `region` if given, and returns it with the Region in force (`us-east-1` if none is
-/// configured). Against a loopback endpoint with no credentials in the environment, dummy ones
-/// are used: DynamoDB Local accepts any.
+/// configured). Its timeouts and retries are the invocation budget's ([`crate::budget`]), set
+/// on the client so that neither the environment nor a profile changes them. Against a loopback
+/// endpoint with no credentials in the environment, dummy ones are used: DynamoDB Local accepts
+/// any.
 pub async fn dynamodb_client(endpoint: Option<&str>, region: Option<&str>) -> (Client, String) {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(region) = region {
@@ -88,6 +91,8 @@ pub async fn dynamodb_client(endpoint: Option<&str>, region: Option<&str>) -> (C
     let region = config.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".to_owned());
     let config = aws_sdk_dynamodb::config::Builder::from(&config)
         .region(aws_sdk_dynamodb::config::Region::new(region.clone()))
+        .timeout_config(budget::dynamodb_timeouts())
+        .retry_config(budget::dynamodb_retries())
         .build();
     (Client::from_conf(config), region)
 }
