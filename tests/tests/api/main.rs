@@ -18,6 +18,10 @@ mod opensearch_e2e;
 mod http_hardening;
 mod json_objects;
 
+// Hardening: property tests of every parser.
+mod parser_properties;
+mod wire_client;
+
 // Project checks.
 mod batch_concurrency;
 mod execute_api_signing;
