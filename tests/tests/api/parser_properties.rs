@@ -28,7 +28,7 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use proptest::string::string_regex;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 use serde_json::{Value, json};
 use shared::ApiError;
 use shared::common::AccountId;
@@ -61,9 +61,16 @@ fn check<S: Strategy>(what: &str, cases: u32, strategy: S, test: impl Fn(S::Valu
 where
     S::Value: Debug,
 {
-    let mut runner = TestRunner::new(config(cases));
+    let mut config = config(cases);
+    // A seed of our own (unless PROPTEST_RNG_SEED gives one), so that a failure can be replayed.
+    let seed = match config.rng_seed {
+        RngSeed::Fixed(seed) => seed,
+        RngSeed::Random => uuid::Uuid::new_v4().as_u64_pair().0,
+    };
+    config.rng_seed = RngSeed::Fixed(seed);
+    let mut runner = TestRunner::new(config);
     if let Err(failure) = runner.run(&strategy, test) {
-        panic!("{what}: {failure}");
+        panic!("{what}: {failure}\n(replay these cases with PROPTEST_RNG_SEED={seed})");
     }
 }
 
