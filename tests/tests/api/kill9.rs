@@ -373,12 +373,17 @@ async fn write_until_killed(server: Server, next: &Arc<AtomicUsize>, kill_after:
             }
         });
     }
-    if tokio::time::timeout(WRITES_DEADLINE, enough.notified()).await.is_err() {
-        let errors: Vec<String> = writers.join_all().await.into_iter().filter_map(Result::err).collect();
-        panic!(
-            "{kill_after} writes were not acknowledged within {WRITES_DEADLINE:?}: {errors:?}\n{}",
-            read(&server.log)
-        );
+    // No writer may stop before the kill: a refusal, or a server that died on its own, fails here.
+    let reached = tokio::time::timeout(WRITES_DEADLINE, async {
+        tokio::select! {
+            () = enough.notified() => Ok(()),
+            Some(ended) = writers.join_next() => Err(format!("a writer stopped before the kill: {ended:?}")),
+        }
+    })
+    .await
+    .unwrap_or_else(|_| Err(format!("{kill_after} writes were not acknowledged within {WRITES_DEADLINE:?}")));
+    if let Err(why) = reached {
+        panic!("{why}\n{}", read(&server.log));
     }
     server.kill9();
     for result in writers.join_all().await {
