@@ -72,6 +72,7 @@ cargo fmt --all --check
 step "build (debug, every crate through clippy with warnings as errors): tests, local server, functions"
 cargo test --workspace --exclude functions --locked --no-run
 cargo build -p functions --bins --locked
+cargo build --bin local-api --locked
 
 step "cargo test: unit, store conformance (embedded + DynamoDB Local), SDK end to end, template, policies"
 ddb_up

@@ -18,6 +18,11 @@ mod opensearch_e2e;
 mod http_hardening;
 mod json_objects;
 
+// Hardening: property tests of every parser, and the real binary killed with SIGKILL mid-writes.
+mod kill9;
+mod parser_properties;
+mod wire_client;
+
 // Project checks.
 mod batch_concurrency;
 mod execute_api_signing;

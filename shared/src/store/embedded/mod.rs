@@ -114,7 +114,17 @@ impl EmbeddedStore {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| StoreError::Backend(format!("{}: {e}", parent.display())))?;
         }
-        Self::init(Database::create(path).map_err(backend)?)
+        // Every failure to open names the file; the commonest, another process holding it, says so.
+        let db = Database::create(path).map_err(|e| {
+            let why = match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => {
+                    "the file is in use by another process (is another local-api serving it?)".to_owned()
+                }
+                other => redb::Error::from(other).to_string(),
+            };
+            StoreError::Backend(format!("embedded store {}: {why}", path.display()))
+        })?;
+        Self::init(db)
     }
 
     /// A database that lives as long as the process.
