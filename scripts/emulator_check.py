@@ -253,6 +253,32 @@ def main(endpoint):
         status, headers, _ = emulators["get-member"].invoke(event("get-member"))
         check(status == 404 and headers.get("x-amzn-errortype") == "ResourceNotFoundException", "member deleted")
         passed += 1
+
+        # The configuration (ENABLED, ALL); member 444444444444 disassociated; Macie disabled.
+        status, _, body = emulators["update-automated-discovery-configuration"].invoke(
+            event("update-automated-discovery-configuration"))
+        check((status, body) == (200, {}), f"update-automated-discovery-configuration: {status} {body}")
+        passed += 1
+        status, _, body = emulators["get-automated-discovery-configuration"].invoke(
+            event("get-automated-discovery-configuration"))
+        check(status == 200 and body["status"] == "ENABLED" and body["autoEnableOrganizationMembers"] == "ALL"
+              and body["firstEnabledAt"] == body["lastUpdatedAt"] and "disabledAt" not in body,
+              f"get-automated-discovery-configuration: {status} {body}")
+        passed += 1
+        status, _, body = emulators["list-members"].invoke(event("list-members"))
+        check(status == 200 and [(m["accountId"], m["relationshipStatus"]) for m in body["members"]]
+              == [("444444444444", "Enabled")] and "nextToken" not in body, f"list-members: {status} {body}")
+        passed += 1
+        status, _, body = emulators["disassociate-member"].invoke(event("disassociate-member"))
+        check((status, body) == (200, {}), f"disassociate-member: {status} {body}")
+        status, _, body = emulators["list-members"].invoke(event("list-members"))
+        check([m["relationshipStatus"] for m in body["members"]] == ["Removed"], f"the member is Removed: {body}")
+        passed += 1
+        status, _, body = emulators["disable-macie"].invoke(event("disable-macie"))
+        check((status, body) == (200, {}), f"disable-macie: {status} {body}")
+        status, headers, _ = emulators["disable-macie"].invoke(event("disable-macie"))
+        check(status == 403 and headers.get("x-amzn-errortype") == "AccessDeniedException", "Macie disabled")
+        passed += 1
     finally:
         for binary, emulator in emulators.items():
             output = emulator.stop()

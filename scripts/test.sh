@@ -69,7 +69,7 @@ tools_pid=$!
 step "rustfmt"
 cargo fmt --all --check
 
-step "build (debug, every crate through clippy with warnings as errors): tests, local server, functions"
+step "build (debug, every crate through clippy with warnings as errors): tests, functions, local server"
 cargo test --workspace --exclude functions --locked --no-run
 cargo build -p functions --bins --locked
 cargo build --bin local-api --locked

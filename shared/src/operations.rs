@@ -123,6 +123,11 @@ operations! {
     GetMember: Macie, "GET", "/members/{id}" => macie::handlers::get_member;
     DeleteMember: Macie, "DELETE", "/members/{id}" => macie::handlers::delete_member;
     UpdateMemberSession: Macie, "PATCH", "/macie/members/{id}" => macie::handlers::update_member_session;
+    DisableMacie: Macie, "DELETE", "/macie" => macie::handlers::disable_macie;
+    ListMembers: Macie, "GET", "/members" => macie::handlers::list_members;
+    DisassociateMember: Macie, "POST", "/members/disassociate/{id}" => macie::handlers::disassociate_member;
+    GetAutomatedDiscoveryConfiguration: Macie, "GET", "/automated-discovery/configuration" => macie::handlers::get_automated_discovery_configuration;
+    UpdateAutomatedDiscoveryConfiguration: Macie, "PUT", "/automated-discovery/configuration" => macie::handlers::update_automated_discovery_configuration;
 }
 
 /// All routes, one per operation, in table order.

@@ -4,7 +4,10 @@ use std::collections::BTreeSet;
 
 use sha2::{Digest, Sha256};
 
-use super::model::{BatchUpdateInput, CreateMemberInput, EnableMacieInput, UpdateMacieSessionInput};
+use super::model::{
+    BatchUpdateInput, CreateMemberInput, EnableMacieInput, UpdateAutomatedDiscoveryConfigurationInput,
+    UpdateMacieSessionInput,
+};
 use crate::common::{AccountId, ClientToken, Tags};
 use crate::error::ApiError;
 use crate::wire_enum;
@@ -33,8 +36,21 @@ wire_enum!(
 
 wire_enum!(
     /// A member's relationship with its administrator: members are associated at once, so only
-    /// these two states are reachable here.
-    RelationshipStatus { Enabled => "Enabled", Paused => "Paused" }
+    /// these three states are reachable here (docs/macie.md §1.2).
+    RelationshipStatus { Enabled => "Enabled", Paused => "Paused", Removed => "Removed" }
+);
+
+impl RelationshipStatus {
+    /// `Enabled` or `Paused`: the member is covered and holds its administrator claim;
+    /// `Removed` (disassociated) is a record only.
+    pub fn is_associated(self) -> bool {
+        matches!(self, Self::Enabled | Self::Paused)
+    }
+}
+
+wire_enum!(
+    /// Which accounts the automated discovery configuration enables (`autoEnableOrganizationMembers`).
+    AutoEnableMode { All => "ALL", New => "NEW", None => "NONE" }
 );
 
 wire_enum!(
@@ -135,6 +151,75 @@ impl SessionChanges {
                 .map(|f| FindingPublishingFrequency::parse("findingPublishingFrequency", f))
                 .transpose()?,
         })
+    }
+}
+
+/// The automated discovery configuration of a session (docs/macie.md §1.7). Times are epoch
+/// milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiscoveryConfiguration {
+    pub status: DiscoveryStatus,
+    pub mode: AutoEnableMode,
+    pub first_enabled_at: Option<i64>,
+    pub disabled_at: Option<i64>,
+    pub last_updated_at: Option<i64>,
+}
+
+impl Default for DiscoveryConfiguration {
+    /// A new session's: `DISABLED`, mode `ALL`, no timestamps.
+    fn default() -> Self {
+        Self {
+            status: DiscoveryStatus::Disabled,
+            mode: AutoEnableMode::All,
+            first_enabled_at: None,
+            disabled_at: None,
+            last_updated_at: None,
+        }
+    }
+}
+
+impl DiscoveryConfiguration {
+    /// The discovery status a member created (or re-created) now starts with: `ENABLED` when the
+    /// configuration is `ENABLED` with mode `ALL` or `NEW`, else `DISABLED`.
+    pub fn new_member_status(&self) -> DiscoveryStatus {
+        match (self.status, self.mode) {
+            (DiscoveryStatus::Enabled, AutoEnableMode::All | AutoEnableMode::New) => DiscoveryStatus::Enabled,
+            _ => DiscoveryStatus::Disabled,
+        }
+    }
+}
+
+/// A validated UpdateAutomatedDiscoveryConfiguration request: `mode` absent keeps the stored one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfigurationUpdate {
+    pub status: DiscoveryStatus,
+    pub mode: Option<AutoEnableMode>,
+}
+
+impl ConfigurationUpdate {
+    /// Validates an UpdateAutomatedDiscoveryConfiguration request: `status` is required.
+    pub fn parse(input: UpdateAutomatedDiscoveryConfigurationInput) -> Result<Self, ApiError> {
+        let status = input.status.ok_or_else(|| ApiError::validation("status: is required"))?;
+        Ok(Self {
+            status: DiscoveryStatus::parse("status", &status)?,
+            mode: input
+                .auto_enable_organization_members
+                .as_deref()
+                .map(|m| AutoEnableMode::parse("autoEnableOrganizationMembers", m))
+                .transpose()?,
+        })
+    }
+}
+
+/// ListMembers' `onlyAssociated` (a string in the model): absent or `true` lists the associated
+/// members only, `false` the `Removed` ones too; letter case is ignored. Answers whether `Removed`
+/// records are listed.
+pub fn lists_removed(only_associated: Option<&str>) -> Result<bool, ApiError> {
+    match only_associated {
+        None => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(true),
+        Some(v) => Err(ApiError::validation(format!("onlyAssociated: '{v}' must be true or false"))),
     }
 }
 
@@ -482,6 +567,73 @@ mod tests {
             validation_message(AccountFilter::parse([joined.as_str()])),
             "accountIds: must have at most 50 items, found 51"
         );
+    }
+
+    #[test]
+    fn removed_members_are_not_associated() {
+        assert_eq!(RelationshipStatus::from_wire("Removed"), Some(RelationshipStatus::Removed));
+        assert!(RelationshipStatus::Enabled.is_associated());
+        assert!(RelationshipStatus::Paused.is_associated());
+        assert!(!RelationshipStatus::Removed.is_associated());
+    }
+
+    #[test]
+    fn new_members_start_enabled_only_under_an_enabled_all_or_new_configuration() {
+        use AutoEnableMode::{All, New, None as NoAccounts};
+        use DiscoveryStatus::{Disabled, Enabled};
+        let cases = [
+            (Enabled, All, Enabled),
+            (Enabled, New, Enabled),
+            (Enabled, NoAccounts, Disabled),
+            (Disabled, All, Disabled),
+            (Disabled, New, Disabled),
+            (Disabled, NoAccounts, Disabled),
+        ];
+        for (status, mode, expected) in cases {
+            let c = DiscoveryConfiguration { status, mode, ..DiscoveryConfiguration::default() };
+            assert_eq!(c.new_member_status(), expected, "{status:?} {mode:?}");
+        }
+        let fresh = DiscoveryConfiguration::default();
+        assert_eq!((fresh.status, fresh.mode), (Disabled, All));
+        assert_eq!((fresh.first_enabled_at, fresh.disabled_at, fresh.last_updated_at), (None, None, None));
+    }
+
+    #[test]
+    fn a_configuration_update_needs_a_status_and_knows_the_modes() {
+        let parse = |body: &[u8]| ConfigurationUpdate::parse(parse_json(body)?);
+        assert_eq!(
+            parse(br#"{"status":"ENABLED"}"#).unwrap(),
+            ConfigurationUpdate { status: DiscoveryStatus::Enabled, mode: None }
+        );
+        assert_eq!(
+            parse(br#"{"status":"DISABLED","autoEnableOrganizationMembers":"NONE"}"#).unwrap(),
+            ConfigurationUpdate { status: DiscoveryStatus::Disabled, mode: Some(AutoEnableMode::None) }
+        );
+        assert_eq!(validation_message(parse(b"{}")), "status: is required");
+        assert_eq!(validation_message(parse(br#"{"status":null}"#)), "status: is required");
+        assert!(validation_message(parse(br#"{"status":"enabled"}"#)).starts_with("status: 'enabled'"));
+        assert!(
+            validation_message(parse(br#"{"status":"ENABLED","autoEnableOrganizationMembers":"SOME"}"#)).starts_with(
+                "autoEnableOrganizationMembers: 'SOME' is not a valid value; valid values are ALL, NEW, NONE"
+            )
+        );
+    }
+
+    #[test]
+    fn only_associated_is_true_or_false_in_any_case() {
+        assert!(!lists_removed(None).unwrap());
+        for associated in ["true", "TRUE", "True"] {
+            assert!(!lists_removed(Some(associated)).unwrap(), "{associated}");
+        }
+        for all in ["false", "FALSE", "False"] {
+            assert!(lists_removed(Some(all)).unwrap(), "{all}");
+        }
+        for bad in ["", "yes", "0", "1", " true"] {
+            assert_eq!(
+                validation_message(lists_removed(Some(bad))),
+                format!("onlyAssociated: '{bad}' must be true or false")
+            );
+        }
     }
 
     #[test]

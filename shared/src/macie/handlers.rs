@@ -3,13 +3,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::domain::{
-    AccountFilter, DiscoveryBatch, DiscoveryErrorCode, DiscoveryStatus, EntryAccount, MacieStatus, NewMember,
-    NewSession, RelationshipStatus, SessionChanges, iso8601,
+    AccountFilter, ConfigurationUpdate, DiscoveryBatch, DiscoveryErrorCode, DiscoveryStatus, EntryAccount, MacieStatus,
+    NewMember, NewSession, RelationshipStatus, SessionChanges, iso8601, lists_removed,
 };
 use super::model::{
     AccountUpdateErrorOut, AutomatedDiscoveryAccountOut, BatchUpdateInput, BatchUpdateOutput, CreateMemberInput,
-    CreateMemberOutput, EnableMacieInput, GetMacieSessionOutput, GetMemberOutput, ListAutomatedDiscoveryAccountsOutput,
-    UpdateMacieSessionInput, UpdateMemberSessionInput,
+    CreateMemberOutput, DisassociateMemberInput, EnableMacieInput, GetAutomatedDiscoveryConfigurationOutput,
+    GetMacieSessionOutput, GetMemberOutput, ListAutomatedDiscoveryAccountsOutput, ListMembersOutput, MemberOut,
+    UpdateAutomatedDiscoveryConfigurationInput, UpdateMacieSessionInput, UpdateMemberSessionInput,
 };
 use crate::app::App;
 use crate::common::AccountId;
@@ -19,7 +20,7 @@ use crate::request::{ApiRequest, to_body};
 use crate::store::StoreError;
 use crate::store::macie::{EnableOutcome, MacieSession, Member, NOT_ENABLED, SessionToken};
 
-/// Default and largest ListAutomatedDiscoveryAccounts page.
+/// Default and largest ListAutomatedDiscoveryAccounts and ListMembers page.
 const MAX_RESULTS: i64 = 25;
 
 fn member_not_found(id: &str) -> ApiError {
@@ -65,6 +66,35 @@ fn member_id(request: &ApiRequest) -> Result<Result<AccountId, &str>, ApiError> 
 
 fn member_arn(app: &App, member: &Member) -> String {
     app.arn("macie2", &member.administrator, &format!("member/{}", member.account))
+}
+
+/// A member as GetMember and ListMembers show it.
+fn member_out<'a>(app: &App, member: &'a Member) -> MemberOut<'a> {
+    GetMemberOutput {
+        account_id: member.account.as_str(),
+        administrator_account_id: member.administrator.as_str(),
+        arn: member_arn(app, member),
+        email: member.email.as_str(),
+        invited_at: iso8601(member.invited_at),
+        master_account_id: member.administrator.as_str(),
+        relationship_status: member.relationship.as_str(),
+        tags: member.tags.as_map(),
+        updated_at: iso8601(member.updated_at),
+    }
+}
+
+/// The `nextToken` query parameter of a listing by account ID: where the page starts.
+fn page_start(request: &ApiRequest) -> Result<Option<AccountId>, ApiError> {
+    let Some(token) = request.query_param("nextToken") else { return Ok(None) };
+    let cursor = pagination::decode::<ListCursor>("nextToken", token)?;
+    AccountId::parse(&cursor.after)
+        .map(Some)
+        .ok_or_else(|| ApiError::validation("nextToken: the pagination token is not valid"))
+}
+
+/// The `nextToken` of a page that ended at `last` with `more` to follow.
+fn next_token(more: bool, last: Option<&AccountId>) -> Option<String> {
+    more.then(|| last.map(|id| pagination::encode(&ListCursor { after: id.to_string() }))).flatten()
 }
 
 fn service_role(app: &App, account: &AccountId) -> String {
@@ -129,6 +159,7 @@ pub async fn create_member(app: &App, caller: &AccountId, request: &ApiRequest) 
         tags: new.tags,
         invited_at: now,
         updated_at: now,
+        // The store sets it from the caller's configuration (docs/macie.md §1.3).
         discovery: DiscoveryStatus::Disabled,
     };
     app.macie.create_member(&member).await.map_err(store_error)?;
@@ -145,20 +176,11 @@ pub async fn get_member(app: &App, caller: &AccountId, request: &ApiRequest) -> 
         }
     };
     let member = app.macie.get_member(caller, &id).await.map_err(member_error(id.as_str()))?;
-    to_body(&GetMemberOutput {
-        account_id: member.account.as_str(),
-        administrator_account_id: member.administrator.as_str(),
-        arn: member_arn(app, &member),
-        email: member.email.as_str(),
-        invited_at: iso8601(member.invited_at),
-        master_account_id: member.administrator.as_str(),
-        relationship_status: member.relationship.as_str(),
-        tags: member.tags.as_map(),
-        updated_at: iso8601(member.updated_at),
-    })
+    to_body(&member_out(app, &member))
 }
 
-/// DeleteMember: removes one of the caller's members, freeing it to join another administrator.
+/// DeleteMember: removes one of the caller's member records; an associated member is freed to
+/// join another administrator.
 pub async fn delete_member(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
     let id = match member_id(request)? {
         Ok(id) => id,
@@ -234,28 +256,79 @@ pub async fn list_automated_discovery_accounts(
     let filter =
         AccountFilter::parse(request.query.iter().filter(|(k, _)| k == "accountIds").map(|(_, v)| v.as_str()))?;
     let limit = request.query_int("maxResults", 1, MAX_RESULTS)?.unwrap_or(MAX_RESULTS) as usize;
-    let after = match request.query_param("nextToken") {
-        Some(token) => {
-            let cursor = pagination::decode::<ListCursor>("nextToken", token)?;
-            Some(
-                AccountId::parse(&cursor.after)
-                    .ok_or_else(|| ApiError::validation("nextToken: the pagination token is not valid"))?,
-            )
-        }
-        None => None,
-    };
+    let after = page_start(request)?;
     let only: Option<Vec<AccountId>> = filter.ids().map(|ids| ids.iter().cloned().collect());
     let page = app.macie.list_discovery(caller, only.as_deref(), after.as_ref(), limit).await.map_err(store_error)?;
-    let next_token = page
-        .more
-        .then(|| page.items.last().map(|(id, _)| pagination::encode(&ListCursor { after: id.to_string() })))
-        .flatten();
+    let next_token = next_token(page.more, page.items.last().map(|(id, _)| id));
     let items = page
         .items
         .iter()
         .map(|(id, status)| AutomatedDiscoveryAccountOut { account_id: id.as_str(), status: status.as_str() })
         .collect();
     to_body(&ListAutomatedDiscoveryAccountsOutput { items, next_token })
+}
+
+/// DisableMacie: deletes the caller's session, its configuration and its `Removed` member
+/// records; refused while members are associated.
+pub async fn disable_macie(app: &App, caller: &AccountId, _request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    app.macie.disable_macie(caller).await.map_err(store_error)?;
+    Ok(EMPTY.to_vec())
+}
+
+/// ListMembers: the caller's member records by account ID, paginated; `Removed` ones only with
+/// `onlyAssociated=false`.
+pub async fn list_members(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let include_removed = lists_removed(request.query_param("onlyAssociated"))?;
+    let limit = request.query_int("maxResults", 1, MAX_RESULTS)?.unwrap_or(MAX_RESULTS) as usize;
+    let after = page_start(request)?;
+    let page = app.macie.list_members(caller, include_removed, after.as_ref(), limit).await.map_err(store_error)?;
+    to_body(&ListMembersOutput {
+        members: page.members.iter().map(|m| member_out(app, m)).collect(),
+        next_token: next_token(page.more, page.members.last().map(|m| &m.account)),
+    })
+}
+
+/// DisassociateMember: the member becomes `Removed` (its record stays), its discovery
+/// `DISABLED`, and it is free to join any administrator.
+pub async fn disassociate_member(app: &App, caller: &AccountId, request: &ApiRequest) -> Result<Vec<u8>, ApiError> {
+    let DisassociateMemberInput {} = request.json()?;
+    let id = match member_id(request)? {
+        Ok(id) => id,
+        Err(raw) => {
+            app.macie.require_session(caller).await.map_err(store_error)?;
+            return Err(member_not_found(raw));
+        }
+    };
+    app.macie.disassociate_member(caller, &id, app.now_millis()).await.map_err(member_error(id.as_str()))?;
+    Ok(EMPTY.to_vec())
+}
+
+/// GetAutomatedDiscoveryConfiguration: the caller's configuration, timestamps once set.
+pub async fn get_automated_discovery_configuration(
+    app: &App,
+    caller: &AccountId,
+    _request: &ApiRequest,
+) -> Result<Vec<u8>, ApiError> {
+    let configuration = app.macie.get_configuration(caller).await.map_err(store_error)?;
+    to_body(&GetAutomatedDiscoveryConfigurationOutput {
+        auto_enable_organization_members: configuration.mode.as_str(),
+        disabled_at: configuration.disabled_at.map(iso8601),
+        first_enabled_at: configuration.first_enabled_at.map(iso8601),
+        last_updated_at: configuration.last_updated_at.map(iso8601),
+        status: configuration.status.as_str(),
+    })
+}
+
+/// UpdateAutomatedDiscoveryConfiguration: switches automated discovery for the caller and its
+/// members as the configuration says.
+pub async fn update_automated_discovery_configuration(
+    app: &App,
+    caller: &AccountId,
+    request: &ApiRequest,
+) -> Result<Vec<u8>, ApiError> {
+    let update = ConfigurationUpdate::parse(request.json::<UpdateAutomatedDiscoveryConfigurationInput>()?)?;
+    app.macie.update_configuration(caller, &update, app.now_millis()).await.map_err(store_error)?;
+    Ok(EMPTY.to_vec())
 }
 
 #[cfg(test)]

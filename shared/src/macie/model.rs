@@ -138,3 +138,44 @@ pub struct ListAutomatedDiscoveryAccountsOutput<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
+
+/// One member of ListMembers: exactly GetMember's members (docs/macie.md §12.2).
+pub type MemberOut<'a> = GetMemberOutput<'a>;
+
+/// ListMembers output: `members` is always present.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListMembersOutput<'a> {
+    pub members: Vec<MemberOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// GetAutomatedDiscoveryConfiguration output; each timestamp only once set.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetAutomatedDiscoveryConfigurationOutput {
+    pub auto_enable_organization_members: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_enabled_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_updated_at: Option<String>,
+    pub status: &'static str,
+}
+
+/// UpdateAutomatedDiscoveryConfiguration input.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateAutomatedDiscoveryConfigurationInput {
+    #[serde(default)]
+    pub auto_enable_organization_members: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// DisassociateMember input: no body members (the `id` label comes from the path). Parsed all the
+/// same, so that a POST body that is not a JSON object is refused like anywhere else.
+#[derive(Debug, Deserialize)]
+pub struct DisassociateMemberInput {}

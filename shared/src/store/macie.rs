@@ -1,9 +1,11 @@
 //! The port for Macie sessions, members and automated discovery (docs/macie.md).
 //!
 //! Both adapters give the same guarantees, held by `tests/tests/api/macie_conformance.rs`: an
-//! account has at most one session; an account is a member of at most one administrator; every
-//! operation but EnableMacie needs the caller's session (else [`not_enabled`]); a discovery
-//! update is applied only while its account is not paused, checked in the same atomic write.
+//! account has at most one session; an account is associated with at most one administrator;
+//! every operation but EnableMacie needs the caller's session (else [`not_enabled`]); a
+//! discovery update is applied only while its account is associated and not paused, checked in
+//! the same atomic write; a session is never deleted while a member is associated with it, and no
+//! member record outlives it.
 
 use async_trait::async_trait;
 
@@ -12,8 +14,8 @@ use crate::common::AccountId;
 use crate::common::Tags;
 use crate::error::ApiError;
 use crate::macie::domain::{
-    DiscoveryErrorCode, DiscoveryStatus, DiscoveryUpdate, Email, FindingPublishingFrequency, MacieStatus,
-    RelationshipStatus, SessionChanges,
+    AutoEnableMode, ConfigurationUpdate, DiscoveryConfiguration, DiscoveryErrorCode, DiscoveryStatus, DiscoveryUpdate,
+    Email, FindingPublishingFrequency, MacieStatus, RelationshipStatus, SessionChanges,
 };
 
 /// The message of every Macie operation by a caller without a session (docs/macie.md §1.1).
@@ -34,6 +36,22 @@ pub fn already_enabled() -> StoreError {
 pub fn already_member(member: &AccountId) -> StoreError {
     StoreError::Rule(ApiError::Conflict(format!(
         "Account {member} is already a member of a Macie administrator account."
+    )))
+}
+
+/// The error for DisableMacie while `associated` members are associated with the account.
+pub fn members_associated(associated: u64) -> StoreError {
+    StoreError::Rule(ApiError::Conflict(format!(
+        "Macie cannot be disabled while member accounts are associated with this account ({associated} associated); \
+         disassociate or delete them first."
+    )))
+}
+
+/// The error for UpdateMemberSession on a disassociated (`Removed`) member.
+pub fn member_removed(member: &AccountId) -> StoreError {
+    StoreError::Rule(ApiError::Conflict(format!(
+        "Member account {member} is disassociated (Removed); add it again with CreateMember before changing its \
+         Macie status."
     )))
 }
 
@@ -65,6 +83,141 @@ pub fn existing_member<T>(has_session: bool, found: Option<T>) -> Result<T, Stor
         return Err(not_enabled());
     }
     found.ok_or(StoreError::NotFound)
+}
+
+/// DisableMacie's check: the account has a session ([`not_enabled`]) with no member associated
+/// ([`members_associated`]).
+pub fn disable_refusal(has_session: bool, associated: u64) -> Result<(), StoreError> {
+    if !has_session {
+        return Err(not_enabled());
+    }
+    match associated {
+        0 => Ok(()),
+        n => Err(members_associated(n)),
+    }
+}
+
+/// CreateMember over what its write finds: `claimed` whether the account has an administrator
+/// (any, the caller included), `record` the caller's own member record of it. An administrator
+/// or an associated record is [`already_member`]; otherwise `Ok(true)` when the caller's
+/// `Removed` record is to be replaced, `Ok(false)` when there is no record.
+pub fn member_creation(
+    member: &AccountId,
+    claimed: bool,
+    record: Option<RelationshipStatus>,
+) -> Result<bool, StoreError> {
+    match record {
+        _ if claimed => Err(already_member(member)),
+        Some(r) if r.is_associated() => Err(already_member(member)),
+        found => Ok(found.is_some()),
+    }
+}
+
+/// DisassociateMember over what its write finds: [`existing_member`]'s checks, then `Ok(true)`
+/// when the associated member is to be written `Removed`, `Ok(false)` when it already is (a no-op).
+pub fn disassociation(has_session: bool, found: Option<RelationshipStatus>) -> Result<bool, StoreError> {
+    Ok(existing_member(has_session, found)?.is_associated())
+}
+
+/// UpdateMemberSession over what its write finds: [`existing_member`]'s checks, then the member
+/// must be associated ([`member_removed`]).
+pub fn member_session_target(
+    has_session: bool,
+    member: &AccountId,
+    found: Option<RelationshipStatus>,
+) -> Result<(), StoreError> {
+    if existing_member(has_session, found)?.is_associated() { Ok(()) } else { Err(member_removed(member)) }
+}
+
+/// Whether an account whose member record is `found` is covered (listed and updated by
+/// automated discovery): `None` when it is not (no record, or `Removed`), else whether it is
+/// enabled (`Enabled`) rather than paused. The input of [`discovery_outcome`] for members.
+pub fn member_coverage(found: Option<RelationshipStatus>) -> Option<bool> {
+    found.filter(|r| r.is_associated()).map(|r| r == RelationshipStatus::Enabled)
+}
+
+/// Whether ListMembers lists a record with `relationship`: associated ones always, `Removed`
+/// ones when asked for.
+pub fn member_listed(relationship: RelationshipStatus, include_removed: bool) -> bool {
+    include_removed || relationship.is_associated()
+}
+
+/// What an UpdateAutomatedDiscoveryConfiguration does to the session, given the facts it
+/// depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionConfigWrite {
+    /// Whether `disabledAt` becomes now (a DISABLED update of an ENABLED configuration).
+    pub stamp_disabled_at: bool,
+    /// The caller's own discovery status to write, `None` to keep it.
+    pub own_discovery: Option<DiscoveryStatus>,
+}
+
+/// The session part of a configuration update (docs/macie.md §15.3): `session` is the caller's
+/// session status, `was` the configuration's status before. An ENABLED update reads only
+/// `session` (a paused caller keeps its own status); a DISABLED one reads only `was`.
+pub fn session_config_write(
+    update: &ConfigurationUpdate,
+    session: MacieStatus,
+    was: DiscoveryStatus,
+) -> SessionConfigWrite {
+    match update.status {
+        DiscoveryStatus::Enabled => SessionConfigWrite {
+            stamp_disabled_at: false,
+            own_discovery: (session == MacieStatus::Enabled).then_some(DiscoveryStatus::Enabled),
+        },
+        DiscoveryStatus::Disabled => SessionConfigWrite {
+            stamp_disabled_at: was == DiscoveryStatus::Enabled,
+            own_discovery: Some(DiscoveryStatus::Disabled),
+        },
+    }
+}
+
+/// The configuration after `update` at `now`, with `write` from [`session_config_write`]:
+/// status and (if given) mode replaced, `lastUpdatedAt` now; ENABLED sets `firstEnabledAt` if
+/// absent and removes `disabledAt`; DISABLED stamps `disabledAt` as `write` says.
+pub fn configured(
+    current: &DiscoveryConfiguration,
+    update: &ConfigurationUpdate,
+    write: &SessionConfigWrite,
+    now: i64,
+) -> DiscoveryConfiguration {
+    let mut next = DiscoveryConfiguration {
+        status: update.status,
+        mode: update.mode.unwrap_or(current.mode),
+        last_updated_at: Some(now),
+        ..*current
+    };
+    if update.status == DiscoveryStatus::Enabled {
+        next.first_enabled_at = next.first_enabled_at.or(Some(now));
+        next.disabled_at = None;
+    }
+    if write.stamp_disabled_at {
+        next.disabled_at = Some(now);
+    }
+    next
+}
+
+/// The member writes of a configuration update: each member whose relationship is in
+/// `applies_to` at the moment of its write gets `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberSweep {
+    pub status: DiscoveryStatus,
+    pub applies_to: &'static [RelationshipStatus],
+}
+
+/// The member writes of a configuration that is now `status` with `mode`: ENABLED with `ALL`
+/// enables every `Enabled` member (a paused one keeps its status); ENABLED with `NEW` or `NONE`
+/// writes none; DISABLED disables every associated member, paused ones included.
+pub fn member_sweep(status: DiscoveryStatus, mode: AutoEnableMode) -> Option<MemberSweep> {
+    match (status, mode) {
+        (DiscoveryStatus::Enabled, AutoEnableMode::All) => {
+            Some(MemberSweep { status, applies_to: &[RelationshipStatus::Enabled] })
+        }
+        (DiscoveryStatus::Enabled, _) => None,
+        (DiscoveryStatus::Disabled, _) => {
+            Some(MemberSweep { status, applies_to: &[RelationshipStatus::Enabled, RelationshipStatus::Paused] })
+        }
+    }
 }
 
 /// Whether a discovery update applies to a covered account as its write finds it: `enabled` is
@@ -121,6 +274,23 @@ pub struct Member {
     pub discovery: DiscoveryStatus,
 }
 
+/// One page of an administrator's member records, ordered by account ID.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MemberPage {
+    pub members: Vec<Member>,
+    /// Whether listed records remain after the last one.
+    pub more: bool,
+}
+
+impl MemberPage {
+    /// The page of the first `limit` of `listed` (sorted, read one past the limit if there are).
+    pub fn cut(mut listed: Vec<Member>, limit: usize) -> Self {
+        let more = listed.len() > limit;
+        listed.truncate(limit);
+        Self { members: listed, more }
+    }
+}
+
 /// One page of the accounts an administrator covers, ordered by account ID.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DiscoveryPage {
@@ -152,17 +322,22 @@ pub trait MacieStore: Send + Sync {
     async fn update_session(&self, account: &AccountId, changes: &SessionChanges, now: i64) -> Result<(), StoreError>;
 
     /// Adds `member` to its administrator, which must have a session ([`not_enabled`]); the
-    /// account must not be a member of any administrator ([`already_member`]).
+    /// account must not be associated with any administrator ([`already_member`]). A `Removed`
+    /// record of the administrator's is replaced. The member's discovery status is not the one
+    /// given: it is the administrator's configuration's
+    /// ([`DiscoveryConfiguration::new_member_status`]), read atomically with the write.
     async fn create_member(&self, member: &Member) -> Result<(), StoreError>;
 
     /// The administrator's member `account` ([`not_enabled`] first, then
     /// [`StoreError::NotFound`]).
     async fn get_member(&self, administrator: &AccountId, account: &AccountId) -> Result<Member, StoreError>;
 
-    /// Removes the administrator's member `account`, freeing it to join another administrator.
+    /// Removes the administrator's member record `account` (any status); an associated member's
+    /// administrator claim is freed with it.
     async fn delete_member(&self, administrator: &AccountId, account: &AccountId) -> Result<(), StoreError>;
 
-    /// Sets the relationship status of the administrator's member `account`.
+    /// Sets the relationship status of the administrator's associated member `account`
+    /// ([`member_removed`] for a `Removed` one).
     async fn update_member_session(
         &self,
         administrator: &AccountId,
@@ -172,7 +347,7 @@ pub trait MacieStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Sets the discovery status of each account the administrator covers (itself and its
-    /// members), each only if not paused at the moment of its write. Returns one result per
+    /// associated members), each only if not paused at the moment of its write. Returns one result per
     /// update, in order. [`not_enabled`] when the administrator has no session.
     async fn update_discovery(
         &self,
@@ -190,6 +365,47 @@ pub trait MacieStore: Send + Sync {
         after: Option<&AccountId>,
         limit: usize,
     ) -> Result<DiscoveryPage, StoreError>;
+
+    /// Deletes the account's session (its configuration and own discovery status with it) and
+    /// every `Removed` member record of it, refused ([`disable_refusal`]) while a member is
+    /// associated. A CreateMember racing it either is refused or makes it refused. Records of
+    /// the account as another administrator's member are untouched.
+    async fn disable_macie(&self, account: &AccountId) -> Result<(), StoreError>;
+
+    /// Up to `limit` of the administrator's member records with IDs after `after`, ordered by
+    /// ID: the associated ones, and the `Removed` ones too with `include_removed`
+    /// ([`not_enabled`] without a session).
+    async fn list_members(
+        &self,
+        administrator: &AccountId,
+        include_removed: bool,
+        after: Option<&AccountId>,
+        limit: usize,
+    ) -> Result<MemberPage, StoreError>;
+
+    /// Disassociates the administrator's member `account` ([`disassociation`]): in one atomic
+    /// write it becomes `Removed` with discovery `DISABLED` and `updated_at` now, and its
+    /// administrator claim is freed. A `Removed` member is left as it is.
+    async fn disassociate_member(
+        &self,
+        administrator: &AccountId,
+        account: &AccountId,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The administrator's automated discovery configuration ([`not_enabled`] without a session).
+    async fn get_configuration(&self, administrator: &AccountId) -> Result<DiscoveryConfiguration, StoreError>;
+
+    /// Applies `update` to the administrator's configuration and own status in one atomic write
+    /// ([`session_config_write`], [`configured`]), then to its members ([`member_sweep`]), each
+    /// member write conditional on the member's relationship at that moment. Returns once every
+    /// write is done.
+    async fn update_configuration(
+        &self,
+        administrator: &AccountId,
+        update: &ConfigurationUpdate,
+        now: i64,
+    ) -> Result<(), StoreError>;
 }
 
 /// The members a listing restricted to `only` reads: those IDs, but the administrator (its entry
@@ -278,6 +494,158 @@ mod tests {
         assert_eq!(discovery_outcome(Some(true)), Ok(()));
         assert_eq!(discovery_outcome(Some(false)), Err(DiscoveryErrorCode::AccountPaused));
         assert_eq!(discovery_outcome(None), Err(DiscoveryErrorCode::AccountNotFound));
+    }
+
+    fn is_conflict<T: std::fmt::Debug>(result: Result<T, StoreError>, words: &str) -> bool {
+        matches!(result, Err(StoreError::Rule(ApiError::Conflict(m))) if m.contains(words))
+    }
+
+    #[test]
+    fn disabling_needs_a_session_without_associated_members() {
+        assert!(disable_refusal(true, 0).is_ok());
+        assert!(is_conflict(disable_refusal(true, 3), "disassociate or delete them first"));
+        for associated in [0, 3] {
+            assert!(matches!(disable_refusal(false, associated), Err(StoreError::Rule(ApiError::AccessDenied(_)))));
+        }
+    }
+
+    #[test]
+    fn a_member_is_created_unless_associated_anywhere_and_replaces_a_removed_record() {
+        use RelationshipStatus::{Enabled, Paused, Removed};
+        let m = account("222222222222");
+        assert!(!member_creation(&m, false, None).unwrap(), "a new record");
+        assert!(member_creation(&m, false, Some(Removed)).unwrap(), "replaces the Removed record");
+        for record in [None, Some(Removed), Some(Enabled), Some(Paused)] {
+            assert!(is_conflict(member_creation(&m, true, record), "already a member"), "claimed, {record:?}");
+        }
+        for record in [Enabled, Paused] {
+            assert!(is_conflict(member_creation(&m, false, Some(record)), "already a member"), "{record:?}");
+        }
+    }
+
+    #[test]
+    fn disassociating_writes_associated_members_and_leaves_removed_ones() {
+        use RelationshipStatus::{Enabled, Paused, Removed};
+        assert!(disassociation(true, Some(Enabled)).unwrap());
+        assert!(disassociation(true, Some(Paused)).unwrap());
+        assert!(!disassociation(true, Some(Removed)).unwrap(), "a no-op");
+        assert!(matches!(disassociation(true, None), Err(StoreError::NotFound)));
+        assert!(matches!(disassociation(false, Some(Enabled)), Err(StoreError::Rule(ApiError::AccessDenied(_)))));
+    }
+
+    #[test]
+    fn a_removed_member_cannot_be_paused_or_resumed() {
+        use RelationshipStatus::{Enabled, Paused, Removed};
+        let m = account("222222222222");
+        assert!(member_session_target(true, &m, Some(Enabled)).is_ok());
+        assert!(member_session_target(true, &m, Some(Paused)).is_ok());
+        assert!(is_conflict(member_session_target(true, &m, Some(Removed)), "Removed"));
+        assert!(matches!(member_session_target(true, &m, None), Err(StoreError::NotFound)));
+        assert!(matches!(
+            member_session_target(false, &m, Some(Removed)),
+            Err(StoreError::Rule(ApiError::AccessDenied(_)))
+        ));
+    }
+
+    #[test]
+    fn removed_members_are_neither_covered_nor_listed_unless_asked() {
+        use RelationshipStatus::{Enabled, Paused, Removed};
+        assert_eq!(discovery_outcome(member_coverage(Some(Enabled))), Ok(()));
+        assert_eq!(discovery_outcome(member_coverage(Some(Paused))), Err(DiscoveryErrorCode::AccountPaused));
+        assert_eq!(discovery_outcome(member_coverage(Some(Removed))), Err(DiscoveryErrorCode::AccountNotFound));
+        assert_eq!(discovery_outcome(member_coverage(None)), Err(DiscoveryErrorCode::AccountNotFound));
+        assert!(member_listed(Enabled, false) && member_listed(Paused, false) && !member_listed(Removed, false));
+        assert!(member_listed(Enabled, true) && member_listed(Paused, true) && member_listed(Removed, true));
+    }
+
+    fn update(status: DiscoveryStatus, mode: Option<AutoEnableMode>) -> ConfigurationUpdate {
+        ConfigurationUpdate { status, mode }
+    }
+
+    #[test]
+    fn a_configuration_update_writes_the_callers_own_status_unless_enabling_while_paused() {
+        use DiscoveryStatus::{Disabled, Enabled};
+        let enable = update(Enabled, None);
+        for was in [Enabled, Disabled] {
+            assert_eq!(
+                session_config_write(&enable, MacieStatus::Enabled, was),
+                SessionConfigWrite { stamp_disabled_at: false, own_discovery: Some(Enabled) }
+            );
+            assert_eq!(
+                session_config_write(&enable, MacieStatus::Paused, was),
+                SessionConfigWrite { stamp_disabled_at: false, own_discovery: None }
+            );
+        }
+        let disable = update(Disabled, None);
+        for session in [MacieStatus::Enabled, MacieStatus::Paused] {
+            assert_eq!(
+                session_config_write(&disable, session, Enabled),
+                SessionConfigWrite { stamp_disabled_at: true, own_discovery: Some(Disabled) }
+            );
+            assert_eq!(
+                session_config_write(&disable, session, Disabled),
+                SessionConfigWrite { stamp_disabled_at: false, own_discovery: Some(Disabled) }
+            );
+        }
+    }
+
+    #[test]
+    fn configuration_timestamps_follow_the_status() {
+        use DiscoveryStatus::{Disabled, Enabled};
+        let fresh = DiscoveryConfiguration::default();
+        let apply = |current: &DiscoveryConfiguration, u: ConfigurationUpdate, now| {
+            configured(current, &u, &session_config_write(&u, MacieStatus::Enabled, current.status), now)
+        };
+        // Disabling a never-enabled configuration stamps no disabledAt.
+        let c = apply(&fresh, update(Disabled, None), 10);
+        assert_eq!(c, DiscoveryConfiguration { last_updated_at: Some(10), ..fresh });
+        let c = apply(&c, update(Enabled, Some(AutoEnableMode::New)), 20);
+        assert_eq!(
+            (c.status, c.mode, c.first_enabled_at, c.disabled_at, c.last_updated_at),
+            (Enabled, AutoEnableMode::New, Some(20), None, Some(20))
+        );
+        // Enabling again keeps firstEnabledAt and the stored mode.
+        let c = apply(&c, update(Enabled, None), 30);
+        assert_eq!((c.mode, c.first_enabled_at, c.last_updated_at), (AutoEnableMode::New, Some(20), Some(30)));
+        let c = apply(&c, update(Disabled, None), 40);
+        assert_eq!((c.status, c.first_enabled_at, c.disabled_at), (Disabled, Some(20), Some(40)));
+        // Disabling again keeps disabledAt; enabling removes it.
+        let c = apply(&c, update(Disabled, Some(AutoEnableMode::None)), 50);
+        assert_eq!((c.mode, c.disabled_at, c.last_updated_at), (AutoEnableMode::None, Some(40), Some(50)));
+        let c = apply(&c, update(Enabled, None), 60);
+        assert_eq!((c.first_enabled_at, c.disabled_at), (Some(20), None));
+    }
+
+    #[test]
+    fn the_member_writes_follow_status_and_mode() {
+        use RelationshipStatus::{Enabled, Paused};
+        let all = member_sweep(DiscoveryStatus::Enabled, AutoEnableMode::All).unwrap();
+        assert_eq!((all.status, all.applies_to), (DiscoveryStatus::Enabled, &[Enabled][..]));
+        assert_eq!(member_sweep(DiscoveryStatus::Enabled, AutoEnableMode::New), None);
+        assert_eq!(member_sweep(DiscoveryStatus::Enabled, AutoEnableMode::None), None);
+        for mode in [AutoEnableMode::All, AutoEnableMode::New, AutoEnableMode::None] {
+            let off = member_sweep(DiscoveryStatus::Disabled, mode).unwrap();
+            assert_eq!((off.status, off.applies_to), (DiscoveryStatus::Disabled, &[Enabled, Paused][..]));
+        }
+    }
+
+    #[test]
+    fn a_member_page_is_cut_at_the_limit() {
+        let member = |id: &str| Member {
+            administrator: account("111111111111"),
+            account: account(id),
+            email: Email::from_stored("m@example.com".into()),
+            relationship: RelationshipStatus::Enabled,
+            tags: Tags::default(),
+            invited_at: 1,
+            updated_at: 1,
+            discovery: DiscoveryStatus::Disabled,
+        };
+        let three = vec![member("200000000001"), member("200000000002"), member("200000000003")];
+        let page = MemberPage::cut(three.clone(), 2);
+        assert_eq!((page.members, page.more), (three[..2].to_vec(), true));
+        let page = MemberPage::cut(three.clone(), 3);
+        assert_eq!((page.members.len(), page.more), (3, false));
     }
 
     #[test]

@@ -30,6 +30,8 @@ async fn state(server: &TestServer, scope_id: &str) -> Vec<Value> {
         ok(server, "GET", "/macie", json!({})).await,
         ok(server, "GET", "/members/222222222222", json!({})).await,
         ok(server, "GET", "/automated-discovery/accounts", json!({})).await,
+        ok(server, "GET", "/members?onlyAssociated=false", json!({})).await,
+        ok(server, "GET", "/automated-discovery/configuration", json!({})).await,
     ];
     // Timestamps that reads compute are not writes.
     for value in &mut seen {

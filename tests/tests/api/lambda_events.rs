@@ -372,4 +372,41 @@ async fn macie_events_run_to_their_expected_answers() {
     assert_eq!((status, body), (200, serde_json::json!({})));
     let (status, _, _) = invoke(&app, Operation::GetMember, &event_text(Operation::GetMember)).await;
     assert_eq!(status, 404);
+
+    // The configuration (ENABLED, ALL), then member 444444444444 disassociated, then Macie
+    // disabled for 222222222222.
+    let update = Operation::UpdateAutomatedDiscoveryConfiguration;
+    let (status, body, _) = invoke(&app, update, &event_text(update)).await;
+    assert_eq!((status, body), (200, serde_json::json!({})));
+    let get = Operation::GetAutomatedDiscoveryConfiguration;
+    let (status, body, _) = invoke(&app, get, &event_text(get)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["status"].as_str(), body["autoEnableOrganizationMembers"].as_str()),
+        (Some("ENABLED"), Some("ALL"))
+    );
+    assert!(body["firstEnabledAt"].as_str().is_some_and(|t| t.ends_with('Z')), "{body}");
+    assert_eq!(body["firstEnabledAt"], body["lastUpdatedAt"]);
+    assert!(body.get("disabledAt").is_none(), "{body}");
+
+    let (status, body, _) = invoke(&app, Operation::ListMembers, &event_text(Operation::ListMembers)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["members"].as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(body["members"][0]["accountId"], "444444444444");
+    assert_eq!(body["members"][0]["relationshipStatus"], "Enabled");
+    assert_eq!(body["members"][0]["arn"], "arn:aws:macie2:us-east-1:222222222222:member/444444444444");
+    assert!(body.get("nextToken").is_none());
+    let (status, body, _) =
+        invoke(&app, Operation::DisassociateMember, &event_text(Operation::DisassociateMember)).await;
+    assert_eq!((status, body), (200, serde_json::json!({})));
+    let (_, body, _) = invoke(&app, Operation::ListMembers, &event_text(Operation::ListMembers)).await;
+    assert_eq!(body["members"][0]["relationshipStatus"], "Removed", "onlyAssociated=false lists it: {body}");
+
+    let (status, body, _) = invoke(&app, Operation::DisableMacie, &event_text(Operation::DisableMacie)).await;
+    assert_eq!((status, body), (200, serde_json::json!({})));
+    for operation in [Operation::GetMacieSession, Operation::DisableMacie, Operation::ListMembers] {
+        let (status, _, response) = invoke(&app, operation, &event_text(operation)).await;
+        assert_eq!(status, 403, "{operation:?} after DisableMacie");
+        assert_eq!(response.headers()["x-amzn-errortype"], "AccessDeniedException");
+    }
 }

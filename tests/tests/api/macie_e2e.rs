@@ -13,15 +13,21 @@ use aws_sdk_macie2::error::ProvideErrorMetadata;
 use aws_sdk_macie2::operation::batch_update_automated_discovery_accounts::BatchUpdateAutomatedDiscoveryAccountsError;
 use aws_sdk_macie2::operation::create_member::CreateMemberError;
 use aws_sdk_macie2::operation::delete_member::DeleteMemberError;
+use aws_sdk_macie2::operation::disable_macie::DisableMacieError;
+use aws_sdk_macie2::operation::disassociate_member::DisassociateMemberError;
 use aws_sdk_macie2::operation::enable_macie::EnableMacieError;
+use aws_sdk_macie2::operation::get_automated_discovery_configuration::GetAutomatedDiscoveryConfigurationError;
 use aws_sdk_macie2::operation::get_macie_session::GetMacieSessionError;
 use aws_sdk_macie2::operation::get_member::GetMemberError;
 use aws_sdk_macie2::operation::list_automated_discovery_accounts::ListAutomatedDiscoveryAccountsError;
+use aws_sdk_macie2::operation::list_members::ListMembersError;
+use aws_sdk_macie2::operation::update_automated_discovery_configuration::UpdateAutomatedDiscoveryConfigurationError;
 use aws_sdk_macie2::operation::update_macie_session::UpdateMacieSessionError;
 use aws_sdk_macie2::operation::update_member_session::UpdateMemberSessionError;
 use aws_sdk_macie2::types::{
-    AccountDetail, AutomatedDiscoveryAccountStatus, AutomatedDiscoveryAccountUpdate,
-    AutomatedDiscoveryAccountUpdateErrorCode, FindingPublishingFrequency, MacieStatus, RelationshipStatus,
+    AccountDetail, AutoEnableMode, AutomatedDiscoveryAccountStatus, AutomatedDiscoveryAccountUpdate,
+    AutomatedDiscoveryAccountUpdateErrorCode, AutomatedDiscoveryStatus, FindingPublishingFrequency, MacieStatus,
+    RelationshipStatus,
 };
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -56,6 +62,14 @@ on_both_stores!(
     listing_pages_with_max_results_and_next_token,
     listing_filters_by_account_ids,
     malformed_bodies_are_validation_errors,
+    disable_macie_is_refused_while_members_are_associated_then_starts_afresh,
+    disassociate_member_keeps_a_removed_record,
+    create_member_after_removed_is_a_fresh_association,
+    list_members_pages_and_lists_removed_records_on_request,
+    list_members_validates_its_parameters,
+    configuration_reads_and_switches_discovery,
+    new_members_follow_the_configuration,
+    create_member_racing_disable_macie_leaves_no_member_behind,
 );
 
 /// The administrator most tests act as, a second one, and an account in no relationship.
@@ -150,6 +164,48 @@ async fn batch(client: &Client, entries: Vec<AutomatedDiscoveryAccountUpdate>) -
 fn raw_json(resp: &RawResponse) -> serde_json::Value {
     assert_eq!(resp.status, 200, "{resp:?}");
     serde_json::from_str(&resp.body).unwrap_or_else(|e| panic!("{e}: {resp:?}"))
+}
+
+/// Every member record ListMembers lists, following `nextToken` with pages of `page`:
+/// (accountId, relationshipStatus).
+async fn members(client: &Client, only_associated: Option<&str>, page: i32) -> Vec<(String, String)> {
+    let mut all = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let out = client
+            .list_members()
+            .set_only_associated(only_associated.map(str::to_owned))
+            .max_results(page)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .expect("ListMembers");
+        assert!(out.members().len() <= page as usize);
+        all.extend(out.members().iter().map(|m| {
+            (
+                m.account_id().expect("accountId").to_owned(),
+                m.relationship_status().expect("relationshipStatus").as_str().to_owned(),
+            )
+        }));
+        match out.next_token() {
+            Some(next) => token = Some(next.to_owned()),
+            None => return all,
+        }
+    }
+}
+
+async fn configure(client: &Client, status: AutomatedDiscoveryStatus, mode: Option<AutoEnableMode>) {
+    client
+        .update_automated_discovery_configuration()
+        .status(status)
+        .set_auto_enable_organization_members(mode)
+        .send()
+        .await
+        .expect("UpdateAutomatedDiscoveryConfiguration");
+}
+
+async fn disassociate(client: &Client, account: &str) {
+    client.disassociate_member().id(account).send().await.unwrap_or_else(|e| panic!("disassociate {account}: {e:?}"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -302,6 +358,33 @@ async fn every_operation_without_a_session_is_access_denied(kind: StoreKind) {
         expect_error!(
             client.list_automated_discovery_accounts().account_ids(ME).send().await,
             ListAutomatedDiscoveryAccountsError::AccessDeniedException,
+            403
+        ),
+        expect_error!(client.disable_macie().send().await, DisableMacieError::AccessDeniedException, 403),
+        expect_error!(client.list_members().send().await, ListMembersError::AccessDeniedException, 403),
+        expect_error!(
+            client.list_members().only_associated("false").send().await,
+            ListMembersError::AccessDeniedException,
+            403
+        ),
+        expect_error!(
+            client.disassociate_member().id(&m).send().await,
+            DisassociateMemberError::AccessDeniedException,
+            403
+        ),
+        expect_error!(
+            client.disassociate_member().id("nope").send().await,
+            DisassociateMemberError::AccessDeniedException,
+            403
+        ),
+        expect_error!(
+            client.get_automated_discovery_configuration().send().await,
+            GetAutomatedDiscoveryConfigurationError::AccessDeniedException,
+            403
+        ),
+        expect_error!(
+            client.update_automated_discovery_configuration().status(AutomatedDiscoveryStatus::Enabled).send().await,
+            UpdateAutomatedDiscoveryConfigurationError::AccessDeniedException,
             403
         ),
     ];
@@ -757,6 +840,443 @@ async fn malformed_bodies_are_validation_errors(kind: StoreKind) {
         let resp = server.raw(method, path, body).await;
         let msg = assert_raw_error(&resp, 400, "ValidationException");
         assert!(msg.starts_with(prefix), "{method} {path} {}: {msg}", String::from_utf8_lossy(body));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// DisableMacie, DisassociateMember, ListMembers
+
+async fn disable_macie_is_refused_while_members_are_associated_then_starts_afresh(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let (me, other) = (server.macie(ME), server.macie(OTHER));
+    me.enable_macie().client_token("session-token-1").send().await.expect("EnableMacie");
+    enable(&other).await;
+    // I am the other administrator's member: that does not matter to my DisableMacie.
+    add_member(&other, ME).await;
+    let (kept, paused) = (member(1), member(2));
+    add_member(&me, &kept).await;
+    add_member(&me, &paused).await;
+    pause_member(&me, &paused).await;
+    configure(&me, AutomatedDiscoveryStatus::Enabled, None).await;
+    let first = me.get_macie_session().send().await.expect("GetMacieSession");
+
+    let msg = expect_error!(me.disable_macie().send().await, DisableMacieError::ConflictException, 409);
+    assert!(msg.contains("disassociate or delete"), "{msg}");
+    disassociate(&me, &kept).await;
+    let msg = expect_error!(me.disable_macie().send().await, DisableMacieError::ConflictException, 409);
+    assert!(msg.contains("1 associated"), "{msg}");
+    // Nothing changed.
+    assert_eq!(me.get_macie_session().send().await.unwrap().created_at(), first.created_at());
+    assert_eq!(members(&me, Some("false"), 25).await, pairs(&[(&kept, "Removed"), (&paused, "Paused")]));
+
+    me.delete_member().id(&paused).send().await.expect("DeleteMember");
+    me.disable_macie().send().await.expect("DisableMacie");
+    let denied = [
+        expect_error!(me.get_macie_session().send().await, GetMacieSessionError::AccessDeniedException, 403),
+        expect_error!(me.disable_macie().send().await, DisableMacieError::AccessDeniedException, 403),
+        expect_error!(me.list_members().send().await, ListMembersError::AccessDeniedException, 403),
+        expect_error!(
+            me.get_automated_discovery_configuration().send().await,
+            GetAutomatedDiscoveryConfigurationError::AccessDeniedException,
+            403
+        ),
+        expect_error!(me.get_member().id(&kept).send().await, GetMemberError::AccessDeniedException, 403),
+    ];
+    assert!(denied.iter().all(|m| m == NOT_ENABLED), "{denied:?}");
+    assert_eq!(
+        other.get_member().id(ME).send().await.unwrap().relationship_status(),
+        Some(&RelationshipStatus::Enabled),
+        "my own membership is untouched"
+    );
+
+    // A fresh session, with the token of the deleted one: no members, the default configuration.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    me.enable_macie().client_token("session-token-1").send().await.expect("EnableMacie again");
+    let fresh = me.get_macie_session().send().await.unwrap();
+    assert!(fresh.created_at().unwrap() > first.created_at().unwrap(), "a new createdAt");
+    assert_eq!(members(&me, Some("false"), 25).await, []);
+    assert_eq!(listed(&me, 25).await, pairs(&[(ME, "DISABLED")]));
+    let config = me.get_automated_discovery_configuration().send().await.unwrap();
+    assert_eq!(config.status(), Some(&AutomatedDiscoveryStatus::Disabled));
+    assert_eq!(config.first_enabled_at(), None, "the deleted session's configuration is gone");
+    // The accounts I had are free.
+    add_member(&other, &kept).await;
+    add_member(&other, &paused).await;
+}
+
+async fn disassociate_member_keeps_a_removed_record(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let (me, other) = (server.macie(ME), server.macie(OTHER));
+    enable(&me).await;
+    enable(&other).await;
+    let (m, stays) = (member(1), member(2));
+    add_member(&me, &m).await;
+    add_member(&me, &stays).await;
+    batch(&me, vec![enabled(&m), enabled(&stays)]).await;
+    let before = me.get_member().id(&m).send().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+
+    let out = me.disassociate_member().id(&m).send().await.expect("DisassociateMember");
+    let _ = out;
+    let got = me.get_member().id(&m).send().await.unwrap();
+    assert_eq!(got.relationship_status(), Some(&RelationshipStatus::Removed));
+    assert!(got.updated_at().unwrap() > before.updated_at().unwrap());
+    assert_eq!(
+        (got.account_id(), got.email(), got.tags(), got.invited_at(), got.arn(), got.administrator_account_id()),
+        (
+            before.account_id(),
+            before.email(),
+            before.tags(),
+            before.invited_at(),
+            before.arn(),
+            before.administrator_account_id()
+        )
+    );
+    // Again: 200, nothing changes.
+    me.disassociate_member().id(&m).send().await.expect("DisassociateMember again");
+    assert_eq!(me.get_member().id(&m).send().await.unwrap().updated_at(), got.updated_at());
+
+    // Not covered any more; its status is DISABLED (seen once it is associated again below).
+    assert_eq!(listed(&me, 25).await, pairs(&[(ME, "DISABLED"), (&stays, "ENABLED")]));
+    assert_eq!(batch(&me, vec![enabled(&m)]).await, pairs(&[(&m, "ACCOUNT_NOT_FOUND")]));
+    let msg = expect_error!(
+        me.update_member_session().id(&m).status(MacieStatus::Enabled).send().await,
+        UpdateMemberSessionError::ConflictException,
+        409
+    );
+    assert!(msg.contains("Removed"), "{msg}");
+    assert_eq!(members(&me, None, 25).await, pairs(&[(&stays, "Enabled")]));
+    assert_eq!(members(&me, Some("false"), 25).await, pairs(&[(&m, "Removed"), (&stays, "Enabled")]));
+
+    for id in [STRANGER, "not-an-account", "a/b c"] {
+        expect_error!(
+            me.disassociate_member().id(id).send().await,
+            DisassociateMemberError::ResourceNotFoundException,
+            404
+        );
+    }
+    // Another administrator cannot disassociate my member; it can add the Removed account.
+    expect_error!(
+        other.disassociate_member().id(&stays).send().await,
+        DisassociateMemberError::ResourceNotFoundException,
+        404
+    );
+    add_member(&other, &m).await;
+    let msg = expect_error!(
+        me.create_member().account(detail(&m, "again@example.com")).send().await,
+        CreateMemberError::ConflictException,
+        409
+    );
+    assert!(msg.contains(&m), "{msg}");
+    assert_eq!(me.get_member().id(&m).send().await.unwrap().relationship_status(), Some(&RelationshipStatus::Removed));
+    // DeleteMember deletes my Removed record, not the other administrator's member.
+    me.delete_member().id(&m).send().await.expect("DeleteMember of a Removed record");
+    expect_error!(me.get_member().id(&m).send().await, GetMemberError::ResourceNotFoundException, 404);
+    assert_eq!(
+        other.get_member().id(&m).send().await.unwrap().relationship_status(),
+        Some(&RelationshipStatus::Enabled)
+    );
+    // The raw form botocore sends: no body, no Content-Type; an empty body answers {}.
+    raw_json(&server.raw("POST", "/macie", b"").await);
+    raw_json(
+        &server
+            .raw(
+                "POST",
+                "/members",
+                serde_json::json!({"account": {"accountId": STRANGER, "email": "s@example.com"}})
+                    .to_string()
+                    .as_bytes(),
+            )
+            .await,
+    );
+    let resp = server.raw("POST", &format!("/members/disassociate/{STRANGER}"), b"").await;
+    assert_eq!(raw_json(&resp), serde_json::json!({}));
+}
+
+async fn create_member_after_removed_is_a_fresh_association(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let me = server.macie(ME);
+    enable(&me).await;
+    let m = member(1);
+    me.create_member().account(detail(&m, "old@example.com")).tags("team", "blue").send().await.unwrap();
+    batch(&me, vec![enabled(&m)]).await;
+    disassociate(&me, &m).await;
+    let removed = me.get_member().id(&m).send().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let arn = me
+        .create_member()
+        .account(detail(&m, "new@example.com"))
+        .tags("owner", "red")
+        .send()
+        .await
+        .expect("CreateMember over my Removed record")
+        .arn()
+        .map(str::to_owned);
+    let got = me.get_member().id(&m).send().await.unwrap();
+    assert_eq!(got.arn(), arn.as_deref());
+    assert_eq!(got.relationship_status(), Some(&RelationshipStatus::Enabled));
+    assert_eq!(got.email(), Some("new@example.com"));
+    assert_eq!(got.tags(), Some(&HashMap::from([("owner".to_owned(), "red".to_owned())])));
+    assert!(got.invited_at().unwrap() > removed.invited_at().unwrap(), "a new invitedAt");
+    assert_eq!(got.updated_at(), got.invited_at());
+    // Its discovery status starts afresh (the configuration is DISABLED).
+    assert_eq!(listed(&me, 25).await, pairs(&[(ME, "DISABLED"), (&m, "DISABLED")]));
+    // Associated again, a second CreateMember is a conflict.
+    expect_error!(
+        me.create_member().account(detail(&m, "x@example.com")).send().await,
+        CreateMemberError::ConflictException,
+        409
+    );
+}
+
+async fn list_members_pages_and_lists_removed_records_on_request(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let (me, other) = (server.macie(ME), server.macie(OTHER));
+    enable(&me).await;
+    enable(&other).await;
+    add_member(&other, &member(50)).await;
+    // None yet: `members` is there, empty, and no nextToken.
+    assert_eq!(raw_json(&server.raw("POST", "/macie", b"").await), serde_json::json!({}));
+    assert_eq!(raw_json(&server.raw("GET", "/members", b"").await), serde_json::json!({"members": []}));
+    let mut all = Vec::new();
+    for i in 0..23 {
+        let id = member(i);
+        add_member(&me, &id).await;
+        let status = match i % 4 {
+            0 => {
+                disassociate(&me, &id).await;
+                "Removed"
+            }
+            1 => {
+                pause_member(&me, &id).await;
+                "Paused"
+            }
+            _ => "Enabled",
+        };
+        all.push((id, status.to_owned()));
+    }
+    let associated: Vec<_> = all.iter().filter(|(_, s)| s != "Removed").cloned().collect();
+    for page in [1, 4, 10, 17, 25] {
+        assert_eq!(members(&me, None, page).await, associated, "pages of {page}");
+        assert_eq!(members(&me, Some("true"), page).await, associated, "pages of {page}, true");
+        assert_eq!(members(&me, Some("FALSE"), page).await, all, "pages of {page}, FALSE");
+    }
+    // Default page size 25: one page of 23 with onlyAssociated=false.
+    let out = me.list_members().only_associated("false").send().await.unwrap();
+    assert_eq!((out.members().len(), out.next_token()), (23, None));
+    // Exactly GetMember's members.
+    for listed in out.members() {
+        let got = me.get_member().id(listed.account_id().unwrap()).send().await.unwrap();
+        assert_eq!(
+            (listed.arn(), listed.email(), listed.invited_at(), listed.updated_at(), listed.relationship_status()),
+            (got.arn(), got.email(), got.invited_at(), got.updated_at(), got.relationship_status())
+        );
+        assert_eq!((listed.administrator_account_id(), listed.master_account_id()), (Some(ME), Some(ME)));
+        assert_eq!(listed.tags(), Some(&HashMap::new()));
+    }
+    // The SDK paginator walks the same pages.
+    let mut paginated = Vec::new();
+    let mut pages = me.list_members().only_associated("false").max_results(6).into_paginator().send();
+    let mut count = 0;
+    while let Some(page) = pages.next().await {
+        let page = page.expect("page");
+        assert!(page.members().len() <= 6);
+        count += 1;
+        paginated.extend(page.members().iter().map(|m| m.account_id().unwrap_or_default().to_owned()));
+    }
+    assert_eq!(count, 4);
+    assert_eq!(paginated, all.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>());
+    // The other administrator lists only its own.
+    assert_eq!(members(&other, Some("false"), 25).await, pairs(&[(&member(50), "Enabled")]));
+}
+
+async fn list_members_validates_its_parameters(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let client = server.macie(ME);
+    enable(&client).await;
+    for bad in ["", "yes", "0", "t"] {
+        let msg = expect_error!(
+            client.list_members().only_associated(bad).send().await,
+            ListMembersError::ValidationException,
+            400
+        );
+        assert!(msg.starts_with("onlyAssociated"), "{bad:?}: {msg}");
+    }
+    for max in [0, 26, -1] {
+        let msg = expect_error!(
+            client.list_members().max_results(max).send().await,
+            ListMembersError::ValidationException,
+            400
+        );
+        assert!(msg.starts_with("maxResults"), "{msg}");
+    }
+    for bad in ["garbage!", "e30", "eyJhZnRlciI6Im5vdC1hbi1pZCJ9"] {
+        let msg = expect_error!(
+            client.list_members().next_token(bad).send().await,
+            ListMembersError::ValidationException,
+            400
+        );
+        assert!(msg.starts_with("nextToken"), "{msg}");
+    }
+    // Input is checked before the session.
+    let stranger = server.macie(STRANGER);
+    expect_error!(stranger.list_members().max_results(0).send().await, ListMembersError::ValidationException, 400);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The automated discovery configuration
+
+async fn configuration_reads_and_switches_discovery(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    // Raw requests act as 123456789012.
+    let client = server.macie(LOCAL_DEFAULT);
+    enable(&client).await;
+    let default = raw_json(&server.raw("GET", "/automated-discovery/configuration", b"").await);
+    assert_eq!(default, serde_json::json!({"autoEnableOrganizationMembers": "ALL", "status": "DISABLED"}));
+
+    // Validation, before anything is written.
+    let refused: [(&[u8], &str); 5] = [
+        (b"", "status"),
+        (br#"{"autoEnableOrganizationMembers": "ALL"}"#, "status"),
+        (br#"{"status": "ON"}"#, "status"),
+        (br#"{"status": "ENABLED", "autoEnableOrganizationMembers": "SOME"}"#, "autoEnableOrganizationMembers"),
+        (b"[]", "The request body"),
+    ];
+    for (body, prefix) in refused {
+        let resp = server.raw("PUT", "/automated-discovery/configuration", body).await;
+        let msg = assert_raw_error(&resp, 400, "ValidationException");
+        assert!(msg.starts_with(prefix), "{}: {msg}", String::from_utf8_lossy(body));
+    }
+    expect_error!(
+        client.update_automated_discovery_configuration().status(AutomatedDiscoveryStatus::from("PAUSED")).send().await,
+        UpdateAutomatedDiscoveryConfigurationError::ValidationException,
+        400
+    );
+    let got = client.get_automated_discovery_configuration().send().await.unwrap();
+    assert_eq!((got.status(), got.last_updated_at()), (Some(&AutomatedDiscoveryStatus::Disabled), None));
+
+    let (on, paused, removed) = (member(1), member(2), member(3));
+    for id in [&on, &paused, &removed] {
+        add_member(&client, id).await;
+    }
+    pause_member(&client, &paused).await;
+    disassociate(&client, &removed).await;
+    let before = now();
+    configure(&client, AutomatedDiscoveryStatus::Enabled, None).await;
+    let got = client.get_automated_discovery_configuration().send().await.unwrap();
+    assert_eq!(got.status(), Some(&AutomatedDiscoveryStatus::Enabled));
+    assert_eq!(got.auto_enable_organization_members(), Some(&AutoEnableMode::All), "absent keeps the stored ALL");
+    let first = got.first_enabled_at().expect("firstEnabledAt").secs();
+    assert!((before - 1..=now() + 1).contains(&first));
+    assert_eq!(got.first_enabled_at(), got.last_updated_at());
+    assert_eq!(
+        (got.disabled_at(), got.classification_scope_id(), got.sensitivity_inspection_template_id()),
+        (None, None, None)
+    );
+    assert_eq!(
+        listed(&client, 25).await,
+        pairs(&[(LOCAL_DEFAULT, "ENABLED"), (&on, "ENABLED"), (&paused, "DISABLED")])
+    );
+
+    // DISABLED: every covered account off, the paused member too; disabledAt set.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    configure(&client, AutomatedDiscoveryStatus::Disabled, Some(AutoEnableMode::New)).await;
+    let off = client.get_automated_discovery_configuration().send().await.unwrap();
+    assert_eq!(off.auto_enable_organization_members(), Some(&AutoEnableMode::New));
+    assert_eq!(off.first_enabled_at(), got.first_enabled_at(), "firstEnabledAt never changes");
+    assert!(off.disabled_at().is_some() && off.disabled_at() == off.last_updated_at());
+    assert_eq!(
+        listed(&client, 25).await,
+        pairs(&[(LOCAL_DEFAULT, "DISABLED"), (&on, "DISABLED"), (&paused, "DISABLED")])
+    );
+    let raw = raw_json(&server.raw("GET", "/automated-discovery/configuration", b"").await);
+    for member in ["firstEnabledAt", "disabledAt", "lastUpdatedAt"] {
+        let t = raw[member].as_str().unwrap_or_else(|| panic!("{member} is a string: {raw}"));
+        assert!(t.len() == 24 && t.ends_with('Z') && t.as_bytes()[19] == b'.', "{member}: {t}");
+    }
+
+    // ENABLED with NEW leaves members as they are; a batch still works and changes no configuration.
+    configure(&client, AutomatedDiscoveryStatus::Enabled, None).await;
+    assert_eq!(
+        listed(&client, 25).await,
+        pairs(&[(LOCAL_DEFAULT, "ENABLED"), (&on, "DISABLED"), (&paused, "DISABLED")])
+    );
+    assert!(batch(&client, vec![enabled(&on)]).await.is_empty());
+    let again = client.get_automated_discovery_configuration().send().await.unwrap();
+    assert_eq!((again.status(), again.disabled_at()), (Some(&AutomatedDiscoveryStatus::Enabled), None));
+    // Another tenant's configuration is its own.
+    let other = server.macie(OTHER);
+    enable(&other).await;
+    let theirs = other.get_automated_discovery_configuration().send().await.unwrap();
+    assert_eq!(theirs.status(), Some(&AutomatedDiscoveryStatus::Disabled));
+}
+
+async fn new_members_follow_the_configuration(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let client = server.macie(ME);
+    enable(&client).await;
+    let cases = [
+        (AutomatedDiscoveryStatus::Enabled, AutoEnableMode::All, "ENABLED"),
+        (AutomatedDiscoveryStatus::Enabled, AutoEnableMode::New, "ENABLED"),
+        (AutomatedDiscoveryStatus::Enabled, AutoEnableMode::None, "DISABLED"),
+        (AutomatedDiscoveryStatus::Disabled, AutoEnableMode::All, "DISABLED"),
+    ];
+    for (i, (status, mode, expected)) in cases.into_iter().enumerate() {
+        configure(&client, status.clone(), Some(mode.clone())).await;
+        let id = member(i);
+        add_member(&client, &id).await;
+        let out = client.list_automated_discovery_accounts().account_ids(&id).send().await.unwrap();
+        assert_eq!(out.items()[0].status().map(|s| s.as_str()), Some(expected), "{status:?} {mode:?}");
+    }
+}
+
+/// 20 CreateMember calls race one DisableMacie through the API: either DisableMacie is refused
+/// (ConflictException) and every member that was created is listed, or it succeeds and every
+/// CreateMember that lost answers AccessDeniedException, leaving no member behind.
+async fn create_member_racing_disable_macie_leaves_no_member_behind(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let client = server.macie(ME);
+    for round in 0..3 {
+        enable(&client).await;
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(21));
+        let creates: Vec<_> = (0..20u64)
+            .map(|i| {
+                let (client, barrier) = (client.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    tokio::time::sleep(Duration::from_micros(i * 500)).await;
+                    let id = member(100 * round + i as usize);
+                    let created = client.create_member().account(detail(&id, "r@example.com")).send().await;
+                    (id, created.map_err(|e| e.into_service_error()))
+                })
+            })
+            .collect();
+        barrier.wait().await;
+        let disabled = client.disable_macie().send().await.map_err(|e| e.into_service_error());
+        let mut created = Vec::new();
+        for task in creates {
+            match task.await.unwrap() {
+                (id, Ok(_)) => created.push(id),
+                (id, Err(CreateMemberError::AccessDeniedException(_))) => assert!(disabled.is_ok(), "{id}"),
+                (id, Err(other)) => panic!("{id}: {other:?}"),
+            }
+        }
+        match disabled {
+            Ok(_) => {
+                assert!(created.is_empty(), "round {round}: {created:?} created, yet Macie was disabled");
+                enable(&client).await;
+                assert_eq!(members(&client, Some("false"), 25).await, []);
+            }
+            Err(DisableMacieError::ConflictException(_)) => {
+                let listed: Vec<String> = members(&client, None, 25).await.into_iter().map(|(id, _)| id).collect();
+                assert_eq!(listed, created, "round {round}");
+                for id in &created {
+                    client.delete_member().id(id).send().await.expect("DeleteMember");
+                }
+            }
+            Err(other) => panic!("round {round}: DisableMacie answered {other:?}"),
+        }
+        client.disable_macie().send().await.expect("DisableMacie at the end of the round");
     }
 }
 

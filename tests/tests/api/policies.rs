@@ -547,16 +547,111 @@ async fn each_macie_function_policy_grants_exactly_the_actions_its_code_calls() 
         "ListAutomatedDiscoveryAccounts"
     );
 
+    // The configuration: ENABLED with ALL (the member is paused: no member write), DISABLED (the
+    // paused member is written), then ENABLED again for the CreateMember below; no session.
+    let configure = |status: &str| serde_json::json!({"status": status, "autoEnableOrganizationMembers": "ALL"});
+    let statuses = h
+        .statuses(
+            Operation::UpdateAutomatedDiscoveryConfiguration,
+            &[
+                (admin, none, "", configure("ENABLED")),
+                (admin, none, "", configure("DISABLED")),
+                (admin, none, "", configure("ENABLED")),
+                (admin, none, "", serde_json::json!({})),
+                (stranger, none, "", configure("ENABLED")),
+            ],
+        )
+        .await;
+    assert_eq!(statuses, [200, 200, 200, 400, 403]);
+    assert_eq!(
+        h.recorder.take(),
+        template_actions(Operation::UpdateAutomatedDiscoveryConfiguration),
+        "UpdateAutomatedDiscoveryConfiguration"
+    );
+
+    let statuses = h
+        .statuses(
+            Operation::GetAutomatedDiscoveryConfiguration,
+            &[(admin, none, "", null.clone()), (stranger, none, "", null.clone())],
+        )
+        .await;
+    assert_eq!(statuses, [200, 403]);
+    assert_eq!(
+        h.recorder.take(),
+        template_actions(Operation::GetAutomatedDiscoveryConfiguration),
+        "GetAutomatedDiscoveryConfiguration"
+    );
+
+    // DisassociateMember: the member, again (a no-op), unknown and malformed IDs, no session.
+    let statuses = h
+        .statuses(
+            Operation::DisassociateMember,
+            &[
+                (admin, of_member, "", null.clone()),
+                (admin, of_member, "", null.clone()),
+                (admin, &[("id", stranger)], "", null.clone()),
+                (admin, &[("id", "not-an-account")], "", null.clone()),
+                (stranger, of_member, "", null.clone()),
+            ],
+        )
+        .await;
+    assert_eq!(statuses, [200, 200, 404, 404, 403]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::DisassociateMember), "DisassociateMember");
+
+    let statuses = h
+        .statuses(
+            Operation::ListMembers,
+            &[
+                (admin, none, "", null.clone()),
+                (admin, none, "onlyAssociated=false&maxResults=1", null.clone()),
+                (admin, none, "onlyAssociated=maybe", null.clone()),
+                (stranger, none, "", null.clone()),
+            ],
+        )
+        .await;
+    assert_eq!(statuses, [200, 200, 400, 403]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::ListMembers), "ListMembers");
+
+    // CreateMember again: over the caller's Removed record, under an ENABLED configuration.
+    let statuses = h.statuses(Operation::CreateMember, &[(admin, none, "", member_body(member))]).await;
+    assert_eq!(statuses, [200]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::CreateMember), "CreateMember again");
+
+    // DeleteMember: an associated member, then gone, a Removed record, a malformed ID, no session.
+    let removed = "300000000003";
+    h.prepare(Operation::CreateMember, admin, none, member_body(removed)).await;
+    h.prepare(Operation::DisassociateMember, admin, &[("id", removed)], null.clone()).await;
+    h.recorder.take();
     let statuses = h
         .statuses(
             Operation::DeleteMember,
             &[
                 (admin, of_member, "", null.clone()),
                 (admin, of_member, "", null.clone()),
+                (admin, &[("id", removed)], "", null.clone()),
+                (admin, &[("id", "not-an-account")], "", null.clone()),
                 (stranger, of_member, "", null.clone()),
             ],
         )
         .await;
-    assert_eq!(statuses, [200, 404, 403]);
+    assert_eq!(statuses, [200, 404, 200, 404, 403]);
     assert_eq!(h.recorder.take(), template_actions(Operation::DeleteMember), "DeleteMember");
+
+    // DisableMacie: refused with a member associated; then over 100 Removed records (more than
+    // one transaction holds), then again without a session.
+    h.prepare(Operation::CreateMember, admin, none, member_body(member)).await;
+    h.recorder.take();
+    let statuses = h.statuses(Operation::DisableMacie, &[(admin, none, "", null.clone())]).await;
+    assert_eq!(statuses, [409]);
+    let removed: Vec<String> = (0..100).map(|i| format!("{:012}", 310_000_000_000u64 + i)).collect();
+    for id in removed.iter().map(String::as_str).chain([member]) {
+        if id != member {
+            h.prepare(Operation::CreateMember, admin, none, member_body(id)).await;
+        }
+        h.prepare(Operation::DisassociateMember, admin, &[("id", id)], null.clone()).await;
+    }
+    let statuses =
+        h.statuses(Operation::DisableMacie, &[(admin, none, "", null.clone()), (admin, none, "", null.clone())]).await;
+    assert_eq!(statuses, [200, 403]);
+    assert_eq!(h.recorder.take(), template_actions(Operation::DisableMacie), "DisableMacie");
 }

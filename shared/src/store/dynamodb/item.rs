@@ -73,6 +73,11 @@ pub(super) fn get_n(item: &Item, name: &str) -> Result<i64, StoreError> {
     item.get(name).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).ok_or_else(|| corrupt(name))
 }
 
+/// Number attribute `name`, if it is there.
+pub(super) fn opt_n(item: &Item, name: &str) -> Result<Option<i64>, StoreError> {
+    item.get(name).map(|v| v.as_n().ok().and_then(|v| v.parse().ok()).ok_or_else(|| corrupt(name))).transpose()
+}
+
 /// Boolean attribute `name`, which must be there.
 pub(super) fn get_bool(item: &Item, name: &str) -> Result<bool, StoreError> {
     item.get(name).and_then(|v| v.as_bool().ok()).copied().ok_or_else(|| corrupt(name))
@@ -124,6 +129,9 @@ mod tests {
         ]);
         assert_eq!(get_s(&item, "name").unwrap(), "x");
         assert_eq!(get_n(&item, "count").unwrap(), 42);
+        assert_eq!(opt_n(&item, "count").unwrap(), Some(42));
+        assert_eq!(opt_n(&item, "absent").unwrap(), None);
+        assert!(matches!(opt_n(&item, "name"), Err(StoreError::Backend(m)) if m.ends_with("name")));
         assert!(get_bool(&item, "flag").unwrap());
         assert_eq!(opt_ss(&item, "set").unwrap(), Some(&["a".to_owned(), "b".to_owned()][..]));
         // Optional getters: absent is `None`, present with another type is corrupt.

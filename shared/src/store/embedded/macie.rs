@@ -1,9 +1,10 @@
 //! Macie sessions and members in the embedded store.
 //!
-//! Tables: `macie_sessions` (account → JSON), `macie_members` (`<admin>/<member>` → JSON),
-//! `macie_administrators` (member → admin). Every operation's checks and writes run in one
-//! write transaction; a discovery batch is one transaction for all its entries, so each entry's
-//! "not paused" check and its write are atomic together.
+//! Tables: `macie_sessions` (account → JSON, the automated discovery configuration included),
+//! `macie_members` (`<admin>/<member>` → JSON), `macie_administrators` (member → admin, for
+//! associated members only). Every operation's checks and writes run in one write transaction;
+//! a discovery batch, a configuration update with its member writes, and a DisableMacie with
+//! its member-record deletions are each one transaction, so every check is atomic with its write.
 
 use std::collections::BTreeMap;
 
@@ -15,12 +16,13 @@ use super::{EmbeddedStore, backend, corrupt, json_error, prefix_range, split_key
 use crate::common::AccountId;
 use crate::common::Tags;
 use crate::macie::domain::{
-    DiscoveryErrorCode, DiscoveryStatus, DiscoveryUpdate, Email, FindingPublishingFrequency, MacieStatus,
-    RelationshipStatus, SessionChanges,
+    AutoEnableMode, ConfigurationUpdate, DiscoveryConfiguration, DiscoveryErrorCode, DiscoveryStatus, DiscoveryUpdate,
+    Email, FindingPublishingFrequency, MacieStatus, RelationshipStatus, SessionChanges,
 };
 use crate::store::macie::{
-    DiscoveryPage, EnableOutcome, MacieSession, Member, SessionToken, already_member, discovery_outcome, enable_replay,
-    existing_member, members_asked, not_enabled, page_of,
+    DiscoveryPage, EnableOutcome, MacieSession, Member, MemberPage, SessionToken, configured, disable_refusal,
+    disassociation, discovery_outcome, enable_replay, existing_member, member_coverage, member_creation, member_listed,
+    member_session_target, member_sweep, members_asked, not_enabled, page_of, session_config_write,
 };
 use crate::store::{MacieStore, StoreError};
 
@@ -48,6 +50,46 @@ struct StoredSession {
     discovery: String,
     client_token: Option<String>,
     fingerprint: Option<String>,
+    /// Absent in sessions stored before the configuration existed: the default one.
+    #[serde(default)]
+    configuration: StoredConfiguration,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredConfiguration {
+    status: String,
+    mode: String,
+    first_enabled_at: Option<i64>,
+    disabled_at: Option<i64>,
+    last_updated_at: Option<i64>,
+}
+
+impl Default for StoredConfiguration {
+    fn default() -> Self {
+        Self::from_configuration(&DiscoveryConfiguration::default())
+    }
+}
+
+impl StoredConfiguration {
+    fn from_configuration(c: &DiscoveryConfiguration) -> Self {
+        Self {
+            status: c.status.as_str().to_owned(),
+            mode: c.mode.as_str().to_owned(),
+            first_enabled_at: c.first_enabled_at,
+            disabled_at: c.disabled_at,
+            last_updated_at: c.last_updated_at,
+        }
+    }
+
+    fn configuration(&self) -> Result<DiscoveryConfiguration, StoreError> {
+        Ok(DiscoveryConfiguration {
+            status: DiscoveryStatus::from_wire(&self.status).ok_or_else(|| corrupt("configuration status"))?,
+            mode: AutoEnableMode::from_wire(&self.mode).ok_or_else(|| corrupt("configuration mode"))?,
+            first_enabled_at: self.first_enabled_at,
+            disabled_at: self.disabled_at,
+            last_updated_at: self.last_updated_at,
+        })
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -96,6 +138,10 @@ impl StoredMember {
 
     fn decode(json: &str) -> Result<Self, StoreError> {
         serde_json::from_str(json).map_err(json_error)
+    }
+
+    fn relationship(&self) -> Result<RelationshipStatus, StoreError> {
+        RelationshipStatus::from_wire(&self.relationship_status).ok_or_else(|| corrupt("relationship status"))
     }
 
     fn member(self, admin: &AccountId, account: &AccountId) -> Result<Member, StoreError> {
@@ -155,6 +201,32 @@ fn require(txn: &WriteTransaction, admin: &AccountId) -> Result<StoredSession, S
     read_session(txn, admin)?.ok_or_else(not_enabled)
 }
 
+/// The relationship of the administrator's member record `member`, if there is one.
+fn relationship_of(
+    txn: &WriteTransaction,
+    admin: &AccountId,
+    member: &AccountId,
+) -> Result<Option<RelationshipStatus>, StoreError> {
+    read_member(txn, admin, member)?.map(|m| m.relationship()).transpose()
+}
+
+/// Every member record of `admin`, in account order: `(member, record)`.
+fn members_of(txn: &WriteTransaction, admin: &AccountId) -> Result<Vec<(AccountId, StoredMember)>, StoreError> {
+    let table = txn.open_table(MEMBERS).map_err(backend)?;
+    let (start, end) = prefix_range(admin.as_str());
+    let mut records = Vec::new();
+    for entry in table.range(start.as_str()..end.as_str()).map_err(backend)? {
+        let (key, json) = entry.map_err(backend)?;
+        records.push((member_of_key(key.value())?, StoredMember::decode(json.value())?));
+    }
+    Ok(records)
+}
+
+/// The member account of a `<admin>/<member>` key.
+fn member_of_key(key: &str) -> Result<AccountId, StoreError> {
+    split_key(key).and_then(|(_, id)| AccountId::parse(id)).ok_or_else(|| corrupt("member key"))
+}
+
 #[async_trait]
 impl MacieStore for EmbeddedStore {
     async fn enable_macie(
@@ -177,6 +249,7 @@ impl MacieStore for EmbeddedStore {
                 discovery: session.discovery.as_str().to_owned(),
                 client_token: token.as_ref().map(|t| t.token.clone()),
                 fingerprint: token.as_ref().map(|t| t.fingerprint.clone()),
+                configuration: StoredConfiguration::default(),
             };
             write_session(txn, &session.account, &stored)?;
             Ok(EnableOutcome::Created)
@@ -217,13 +290,15 @@ impl MacieStore for EmbeddedStore {
     async fn create_member(&self, member: &Member) -> Result<(), StoreError> {
         let member = member.clone();
         self.write(move |txn| {
-            require(txn, &member.administrator)?;
+            let session = require(txn, &member.administrator)?;
+            let record = relationship_of(txn, &member.administrator, &member.account)?;
             let mut admins = txn.open_table(ADMINISTRATORS).map_err(backend)?;
-            if admins.get(member.account.as_str()).map_err(backend)?.is_some() {
-                return Err(already_member(&member.account));
-            }
+            let claimed = admins.get(member.account.as_str()).map_err(backend)?.is_some();
+            member_creation(&member.account, claimed, record)?;
             admins.insert(member.account.as_str(), member.administrator.as_str()).map_err(backend)?;
-            write_member(txn, &member.administrator, &member.account, &StoredMember::from_member(&member))
+            let mut stored = StoredMember::from_member(&member);
+            stored.discovery = session.configuration.configuration()?.new_member_status().as_str().to_owned();
+            write_member(txn, &member.administrator, &member.account, &stored)
         })
         .await
     }
@@ -245,12 +320,14 @@ impl MacieStore for EmbeddedStore {
         let (admin, account) = (administrator.clone(), account.clone());
         self.write(move |txn| {
             require(txn, &admin)?;
+            let relationship = existing_member(true, relationship_of(txn, &admin, &account)?)?;
             let mut members = txn.open_table(MEMBERS).map_err(backend)?;
-            if members.remove(member_key(&admin, &account).as_str()).map_err(backend)?.is_none() {
-                return Err(StoreError::NotFound);
+            members.remove(member_key(&admin, &account).as_str()).map_err(backend)?;
+            // A Removed record holds no claim: the account may have another administrator now.
+            if relationship.is_associated() {
+                let mut admins = txn.open_table(ADMINISTRATORS).map_err(backend)?;
+                admins.remove(account.as_str()).map_err(backend)?;
             }
-            let mut admins = txn.open_table(ADMINISTRATORS).map_err(backend)?;
-            admins.remove(account.as_str()).map_err(backend)?;
             Ok(())
         })
         .await
@@ -266,7 +343,9 @@ impl MacieStore for EmbeddedStore {
         let (admin, account) = (administrator.clone(), account.clone());
         self.write(move |txn| {
             require(txn, &admin)?;
-            let mut stored = read_member(txn, &admin, &account)?.ok_or(StoreError::NotFound)?;
+            let found = read_member(txn, &admin, &account)?;
+            member_session_target(true, &account, found.as_ref().map(StoredMember::relationship).transpose()?)?;
+            let mut stored = found.ok_or(StoreError::NotFound)?;
             stored.relationship_status = relationship.as_str().to_owned();
             stored.updated_at = now;
             write_member(txn, &admin, &account, &stored)
@@ -298,8 +377,8 @@ impl MacieStore for EmbeddedStore {
                     outcome
                 } else {
                     let found = read_member(txn, &admin, &update.account)?;
-                    let enabled = found.as_ref().map(|m| m.relationship_status == RelationshipStatus::Enabled.as_str());
-                    let outcome = discovery_outcome(enabled);
+                    let relationship = found.as_ref().map(StoredMember::relationship).transpose()?;
+                    let outcome = discovery_outcome(member_coverage(relationship));
                     if let (Ok(()), Some(mut stored)) = (outcome, found) {
                         stored.discovery = update.status.as_str().to_owned();
                         stored.updated_at = now;
@@ -330,36 +409,172 @@ impl MacieStore for EmbeddedStore {
             };
             let members = txn.open_table(MEMBERS).map_err(backend)?;
             let mut items = Vec::new();
+            // A covered member's status; `None` for a Removed record, which is not covered.
             let discovery = |json: &str| {
                 let stored = StoredMember::decode(json)?;
-                DiscoveryStatus::from_wire(&stored.discovery).ok_or_else(|| corrupt("discovery status"))
+                if member_coverage(Some(stored.relationship()?)).is_none() {
+                    return Ok(None);
+                }
+                DiscoveryStatus::from_wire(&stored.discovery).map(Some).ok_or_else(|| corrupt("discovery status"))
             };
             match &only {
                 Some(ids) => {
                     for id in members_asked(&admin, ids, after.as_ref()) {
-                        if let Some(json) = members.get(member_key(&admin, id).as_str()).map_err(backend)? {
-                            items.push((id.clone(), discovery(json.value())?));
+                        if let Some(json) = members.get(member_key(&admin, id).as_str()).map_err(backend)?
+                            && let Some(status) = discovery(json.value())?
+                        {
+                            items.push((id.clone(), status));
                         }
                     }
                 }
                 None => {
                     // Keys `<admin>/<member>`: the admin's range, from just after the cursor,
-                    // taking one more than a page.
+                    // until one more than a page is covered.
                     let (first, end) = prefix_range(admin.as_str());
                     let start = match &after {
                         Some(after) => format!("{first}{after}\u{0}"),
                         None => first,
                     };
-                    for entry in members.range(start.as_str()..end.as_str()).map_err(backend)?.take(limit + 1) {
+                    for entry in members.range(start.as_str()..end.as_str()).map_err(backend)? {
+                        if items.len() > limit {
+                            break;
+                        }
                         let (key, json) = entry.map_err(backend)?;
-                        let id = split_key(key.value())
-                            .and_then(|(_, id)| AccountId::parse(id))
-                            .ok_or_else(|| corrupt("member key"))?;
-                        items.push((id, discovery(json.value())?));
+                        if let Some(status) = discovery(json.value())? {
+                            items.push((member_of_key(key.value())?, status));
+                        }
                     }
                 }
             }
             Ok(page_of(&admin, session.discovery, items, only.as_deref(), after.as_ref(), limit))
+        })
+        .await
+    }
+    async fn disable_macie(&self, account: &AccountId) -> Result<(), StoreError> {
+        let account = account.clone();
+        self.write(move |txn| {
+            let session = read_session(txn, &account)?;
+            let records = members_of(txn, &account)?;
+            let mut removed = Vec::new();
+            let mut associated = 0;
+            for (id, record) in records {
+                if record.relationship()?.is_associated() {
+                    associated += 1;
+                } else {
+                    removed.push(id);
+                }
+            }
+            disable_refusal(session.is_some(), associated)?;
+            let mut members = txn.open_table(MEMBERS).map_err(backend)?;
+            for id in &removed {
+                members.remove(member_key(&account, id).as_str()).map_err(backend)?;
+            }
+            let mut sessions = txn.open_table(SESSIONS).map_err(backend)?;
+            sessions.remove(account.as_str()).map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_members(
+        &self,
+        administrator: &AccountId,
+        include_removed: bool,
+        after: Option<&AccountId>,
+        limit: usize,
+    ) -> Result<MemberPage, StoreError> {
+        let (admin, after) = (administrator.clone(), after.cloned());
+        self.read(move |txn| {
+            let sessions = txn.open_table(SESSIONS).map_err(backend)?;
+            if sessions.get(admin.as_str()).map_err(backend)?.is_none() {
+                return Err(not_enabled());
+            }
+            let members = txn.open_table(MEMBERS).map_err(backend)?;
+            let (first, end) = prefix_range(admin.as_str());
+            let start = match &after {
+                Some(after) => format!("{first}{after}\u{0}"),
+                None => first,
+            };
+            let mut listed = Vec::new();
+            for entry in members.range(start.as_str()..end.as_str()).map_err(backend)? {
+                if listed.len() > limit {
+                    break;
+                }
+                let (key, json) = entry.map_err(backend)?;
+                let stored = StoredMember::decode(json.value())?;
+                if member_listed(stored.relationship()?, include_removed) {
+                    let id = member_of_key(key.value())?;
+                    listed.push(stored.member(&admin, &id)?);
+                }
+            }
+            Ok(MemberPage::cut(listed, limit))
+        })
+        .await
+    }
+
+    async fn disassociate_member(
+        &self,
+        administrator: &AccountId,
+        account: &AccountId,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let (admin, account) = (administrator.clone(), account.clone());
+        self.write(move |txn| {
+            let has_session = read_session(txn, &admin)?.is_some();
+            let found = read_member(txn, &admin, &account)?;
+            let relationship = found.as_ref().map(StoredMember::relationship).transpose()?;
+            let (true, Some(mut stored)) = (disassociation(has_session, relationship)?, found) else {
+                return Ok(());
+            };
+            stored.relationship_status = RelationshipStatus::Removed.as_str().to_owned();
+            stored.discovery = DiscoveryStatus::Disabled.as_str().to_owned();
+            stored.updated_at = now;
+            write_member(txn, &admin, &account, &stored)?;
+            let mut admins = txn.open_table(ADMINISTRATORS).map_err(backend)?;
+            admins.remove(account.as_str()).map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_configuration(&self, administrator: &AccountId) -> Result<DiscoveryConfiguration, StoreError> {
+        let admin = administrator.clone();
+        self.read(move |txn| {
+            let sessions = txn.open_table(SESSIONS).map_err(backend)?;
+            let found = sessions.get(admin.as_str()).map_err(backend)?.ok_or_else(not_enabled)?;
+            StoredSession::decode(found.value())?.configuration.configuration()
+        })
+        .await
+    }
+
+    async fn update_configuration(
+        &self,
+        administrator: &AccountId,
+        update: &ConfigurationUpdate,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let (admin, update) = (administrator.clone(), *update);
+        self.write(move |txn| {
+            let mut session = require(txn, &admin)?;
+            let current = session.configuration.configuration()?;
+            let status = MacieStatus::from_wire(&session.status).ok_or_else(|| corrupt("session status"))?;
+            let write = session_config_write(&update, status, current.status);
+            let next = configured(&current, &update, &write, now);
+            session.configuration = StoredConfiguration::from_configuration(&next);
+            if let Some(own) = write.own_discovery {
+                session.discovery = own.as_str().to_owned();
+                session.updated_at = now;
+            }
+            write_session(txn, &admin, &session)?;
+            let Some(sweep) = member_sweep(next.status, next.mode) else { return Ok(()) };
+            for (id, mut stored) in members_of(txn, &admin)? {
+                if sweep.applies_to.contains(&stored.relationship()?) {
+                    stored.discovery = sweep.status.as_str().to_owned();
+                    stored.updated_at = now;
+                    write_member(txn, &admin, &id, &stored)?;
+                }
+            }
+            Ok(())
         })
         .await
     }
