@@ -481,14 +481,23 @@ async fn delete_frees_the_name_and_later_calls_are_not_found(kind: StoreKind) {
     assert!(describe_one(&other, &again).await.is_none(), "a new package with the old name is not shared");
 }
 
-async fn concurrent_adds_from_20_tasks_all_survive(kind: StoreKind) {
-    let server = TestServer::on(kind).await;
-    let client = server.opensearch(ME);
-    let id = id_of(&create(&client, "popular").await);
-    let tasks: Vec<_> = (0..20u64)
+/// `n` concurrent UpdatePackageScope ADDs of accounts `base`, `base + 1`, …, one per task; each
+/// task yields its user and the SDK's answer.
+type AddTask = tokio::task::JoinHandle<(
+    String,
+    Result<
+        aws_sdk_opensearch::operation::update_package_scope::UpdatePackageScopeOutput,
+        aws_sdk_opensearch::error::SdkError<
+            aws_sdk_opensearch::operation::update_package_scope::UpdatePackageScopeError,
+        >,
+    >,
+)>;
+
+fn spawn_adds(client: &aws_sdk_opensearch::Client, id: &str, base: u64, n: u64) -> Vec<AddTask> {
+    (0..n)
         .map(|i| {
-            let (client, id) = (client.clone(), id.clone());
-            let user = format!("{:012}", 600_000_000_000 + i);
+            let (client, id) = (client.clone(), id.to_owned());
+            let user = format!("{:012}", base + i);
             tokio::spawn(async move {
                 let out = client
                     .update_package_scope()
@@ -500,7 +509,14 @@ async fn concurrent_adds_from_20_tasks_all_survive(kind: StoreKind) {
                 (user, out)
             })
         })
-        .collect();
+        .collect()
+}
+
+async fn concurrent_adds_from_20_tasks_all_survive(kind: StoreKind) {
+    let server = TestServer::on(kind).await;
+    let client = server.opensearch(ME);
+    let id = id_of(&create(&client, "popular").await);
+    let tasks = spawn_adds(&client, &id, 600_000_000_000, 20);
     let mut want = BTreeSet::new();
     for task in tasks {
         let (user, out) = task.await.expect("task");
@@ -1160,22 +1176,7 @@ async fn concurrent_updates_and_scope_changes_all_succeed(kind: StoreKind) {
             })
         })
         .collect();
-    let adds: Vec<_> = (0..20u64)
-        .map(|i| {
-            let (client, id) = (client.clone(), id.clone());
-            let user = format!("{:012}", 700_000_000_000 + i);
-            tokio::spawn(async move {
-                let out = client
-                    .update_package_scope()
-                    .package_id(id)
-                    .operation(PackageScopeOperationEnum::Add)
-                    .package_user_list(&user)
-                    .send()
-                    .await;
-                (user, out)
-            })
-        })
-        .collect();
+    let adds = spawn_adds(&client, &id, 700_000_000_000, 20);
     let mut answered = std::collections::BTreeMap::new();
     for task in updates {
         let (i, out) = task.await.expect("task");
