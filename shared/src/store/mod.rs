@@ -19,7 +19,7 @@ use async_trait::async_trait;
 
 use crate::common::{AccountId, TagKeys, Tags};
 use crate::error::ApiError;
-use crate::nfm::domain::{TargetChanges, TargetSet};
+use crate::nfm::domain::{MAX_TARGETS, TargetChanges, TargetSet};
 
 /// How long a client token is remembered (docs/network-flow-monitor.md §2.3).
 pub const TOKEN_TTL_SECONDS: i64 = 24 * 60 * 60;
@@ -137,6 +137,49 @@ pub fn updated_scope(current: &Scope, changes: &TargetChanges) -> Result<Option<
     Ok(Some(Scope { targets, version: current.version + 1, ..current.clone() }))
 }
 
+/// UpdateScope's write over `current`, conditioned on exactly the facts of `current` its outcome
+/// depends on, so that writers changing other targets of the same scope never invalidate it:
+/// the membership of each target it names, and the scope's size within the bounds that keep the
+/// result from 1 to 1000 targets. From [`target_write`]; `None` there when nothing changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetWrite {
+    /// Keys to add: targets of `resourcesToAdd` not in the scope, which must still be absent.
+    pub add: Vec<String>,
+    /// Keys to remove: targets of `resourcesToDelete` in the scope, which must still be there.
+    pub remove: Vec<String>,
+    /// Keys named by the request that it leaves as they are, and that must stay so: added targets
+    /// already there (present), deleted targets not there (absent).
+    pub stay_present: Vec<String>,
+    pub stay_absent: Vec<String>,
+    /// The scope's target count before the write must be within these bounds (inclusive), so
+    /// that the result has 1 to 1000 targets whatever others wrote to other targets meanwhile.
+    pub min_size: usize,
+    pub max_size: usize,
+    /// The whole result as computed from `current`, for a write of the whole set (when the
+    /// per-target conditions do not fit in one expression).
+    pub next: Scope,
+}
+
+/// What UpdateScope writes over `current` (see [`TargetWrite`]): `None` when `changes` leave its
+/// targets as they are; a change that breaks a domain rule is [`StoreError::Rule`].
+pub fn target_write(current: &Scope, changes: &TargetChanges) -> Result<Option<TargetWrite>, StoreError> {
+    let Some(next) = updated_scope(current, changes)? else { return Ok(None) };
+    let (mut add, mut stay_present) = (Vec::new(), Vec::new());
+    for target in changes.add.iter() {
+        let into = if current.targets.contains(target) { &mut stay_present } else { &mut add };
+        into.push(target.key());
+    }
+    let (mut remove, mut stay_absent) = (Vec::new(), Vec::new());
+    for target in changes.delete.iter() {
+        let into = if current.targets.contains(target) { &mut remove } else { &mut stay_absent };
+        into.push(target.key());
+    }
+    // after = before + |add| - |remove|, which must be within 1..=MAX_TARGETS.
+    let min_size = (1 + remove.len()).saturating_sub(add.len());
+    let max_size = (MAX_TARGETS + remove.len()).saturating_sub(add.len());
+    Ok(Some(TargetWrite { add, remove, stay_present, stay_absent, min_size, max_size, next }))
+}
+
 /// What TagResource writes over `current`: `None` when `tags` is empty (nothing is written and
 /// `current` is the answer), else the scope with each of `tags` set (others kept) at the next
 /// version. More than 200 resulting tags is [`StoreError::Rule`] (docs/network-flow-monitor.md §7.3).
@@ -251,6 +294,36 @@ mod tests {
         let same =
             TargetChanges { add: targets(&["111122223333/us-east-1"]), delete: targets(&["777788889999/us-east-1"]) };
         assert_eq!(updated_scope(&current, &same).unwrap(), None);
+    }
+
+    #[test]
+    fn the_target_write_is_conditioned_on_the_targets_it_names_and_the_size_bounds() {
+        let current = scope(&["111122223333/us-east-1", "444455556666/eu-west-1"]);
+        let changes = TargetChanges {
+            add: targets(&["111122223333/us-east-1", "777788889999/us-east-1", "777788889999/eu-west-1"]),
+            delete: targets(&["444455556666/eu-west-1", "999999999999/us-east-1"]),
+        };
+        let write = target_write(&current, &changes).unwrap().expect("a change");
+        assert_eq!(write.add, ["777788889999/eu-west-1", "777788889999/us-east-1"]);
+        assert_eq!(write.remove, ["444455556666/eu-west-1"]);
+        assert_eq!(write.stay_present, ["111122223333/us-east-1"]);
+        assert_eq!(write.stay_absent, ["999999999999/us-east-1"]);
+        // before + 2 - 1 must be 1..=1000: before is 0..=999.
+        assert_eq!((write.min_size, write.max_size), (0, 999));
+        assert_eq!(write.next.targets.len(), 3);
+        assert_eq!(write.next.version, 8);
+        // Removals only: at least one target must remain.
+        let delete = TargetChanges { add: TargetSet::default(), delete: targets(&["444455556666/eu-west-1"]) };
+        let write = target_write(&current, &delete).unwrap().expect("a change");
+        assert_eq!((write.min_size, write.max_size), (2, 1001));
+        // Nothing to change, nothing to write; a broken rule is refused before any write.
+        let same = TargetChanges { add: targets(&["111122223333/us-east-1"]), delete: TargetSet::default() };
+        assert_eq!(target_write(&current, &same).unwrap(), None);
+        let all = TargetChanges {
+            add: TargetSet::default(),
+            delete: targets(&["111122223333/us-east-1", "444455556666/eu-west-1"]),
+        };
+        assert!(matches!(target_write(&current, &all), Err(StoreError::Rule(_))));
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod wire_client;
 
 // Project checks.
 mod batch_concurrency;
+mod contention;
 mod execute_api_signing;
 mod lambda_events;
 mod policies;

@@ -2,7 +2,7 @@
 //!
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
-//! | scope | `ACCOUNT#<account>` | `SCOPE` | `scopeId` S, `targets` SS (`<account>/<region>`), `tags` M, `version` N |
+//! | scope | `ACCOUNT#<account>` | `SCOPE` | `scopeId` S, `targets` M (`<account>/<region>` → `true`), `tags` M, `version` N |
 //! | CreateScope client token | `ACCOUNT#<account>` | `SCOPE_TOKEN#<token>` | `fingerprint` S, `scopeId` S, `expiresAt` N (the TTL attribute) |
 //!
 //! Keying the scope by its account makes "one scope per account" a condition on one item.
@@ -32,10 +32,10 @@ use aws_sdk_dynamodb::types::{
 };
 use futures::{StreamExt, TryStreamExt};
 
-use self::item::{Item, account_key, corrupt, get_n, get_s, n, opt_ss, s, tags, tags_value};
+use self::item::{Item, account_key, corrupt, get_n, get_s, n, s, tags, tags_value};
 use super::{
-    CreateOutcome, MAX_UPDATE_ATTEMPTS, Scope, ScopeStore, StoreError, TokenRecord, replay, scope_named, tagged_scope,
-    updated_scope,
+    CreateOutcome, MAX_UPDATE_ATTEMPTS, Scope, ScopeStore, StoreError, TargetWrite, TokenRecord, replay, scope_named, tagged_scope,
+    target_write,
 };
 use crate::budget;
 use crate::common::{AccountId, MAX_TAGS, TagKeys, Tags};
@@ -109,16 +109,24 @@ fn scope_key(account: &AccountId) -> Item {
 fn scope_item(scope: &Scope) -> Item {
     let mut item = scope_key(&scope.account);
     item.insert("scopeId".into(), s(&scope.scope_id));
-    item.insert("targets".into(), AttributeValue::Ss(scope.targets.keys()));
+    item.insert("targets".into(), targets_value(&scope.targets));
     item.insert("tags".into(), tags_value(&scope.tags));
     item.insert("version".into(), n(scope.version));
     item
 }
 
+/// A scope's targets: a map from each target's key to `true`, so that UpdateScope adds and
+/// removes targets one map entry each, and concurrent writers of other targets do not meet.
+fn targets_value(targets: &TargetSet) -> AttributeValue {
+    AttributeValue::M(targets.keys().into_iter().map(|key| (key, AttributeValue::Bool(true))).collect())
+}
+
 fn scope_from_item(account: &AccountId, item: &Item) -> Result<Scope, StoreError> {
-    let targets = opt_ss(item, "targets")?
-        .and_then(|keys| TargetSet::from_keys(keys.iter().map(String::as_str)))
-        .ok_or_else(|| corrupt("targets"))?;
+    let targets = match item.get("targets") {
+        Some(AttributeValue::M(map)) => TargetSet::from_keys(map.keys().map(String::as_str)),
+        _ => None,
+    }
+    .ok_or_else(|| corrupt("targets"))?;
     Ok(Scope {
         account: account.clone(),
         scope_id: get_s(item, "scopeId")?.to_owned(),
@@ -239,6 +247,86 @@ impl TagWrite {
 
     fn new() -> Self {
         Self { expression: String::new(), names: HashMap::new(), values: HashMap::from([(":one".into(), n(1))]) }
+    }
+}
+
+/// DynamoDB's limit on the length of one expression.
+const MAX_EXPRESSION_BYTES: usize = 4096;
+
+/// The expressions of UpdateScope's UpdateItem for a [`TargetWrite`]. Per target: `SET
+/// targets.#a0 = :t` / `REMOVE targets.#r0`, conditioned on each named target's membership
+/// (`attribute_not_exists(targets.#a0)`, …) and `size(targets) BETWEEN :min AND :max`; each
+/// adds 1 to `version`. A request naming too many targets for that to fit in an expression
+/// writes the whole set instead, conditioned on the version it was computed from.
+struct TargetExpressions {
+    update: String,
+    condition: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl TargetExpressions {
+    fn new(write: &TargetWrite, version: u64) -> Self {
+        Self::per_target(write).unwrap_or_else(|| Self::whole(write, version))
+    }
+
+    fn per_target(write: &TargetWrite) -> Option<Self> {
+        let mut names = HashMap::new();
+        let mut sets = Vec::new();
+        let mut removes = Vec::new();
+        let mut conditions = vec!["scopeId = :id".to_owned(), "size(targets) BETWEEN :min AND :max".to_owned()];
+        let groups: [(&[String], &str); 4] = [
+            (&write.add, "attribute_not_exists"),
+            (&write.remove, "attribute_exists"),
+            (&write.stay_present, "attribute_exists"),
+            (&write.stay_absent, "attribute_not_exists"),
+        ];
+        for (group, (keys, check)) in groups.into_iter().enumerate() {
+            for (i, key) in keys.iter().enumerate() {
+                let name = format!("#t{group}_{i}");
+                conditions.push(format!("{check}(targets.{name})"));
+                match group {
+                    0 => sets.push(format!("targets.{name} = :t")),
+                    1 => removes.push(format!("targets.{name}")),
+                    _ => {}
+                }
+                names.insert(name, key.clone());
+            }
+        }
+        let mut update = String::new();
+        if !sets.is_empty() {
+            update.push_str(&format!("SET {} ", sets.join(", ")));
+        }
+        if !removes.is_empty() {
+            update.push_str(&format!("REMOVE {} ", removes.join(", ")));
+        }
+        update.push_str("ADD version :one");
+        let condition = conditions.join(" AND ");
+        if update.len() > MAX_EXPRESSION_BYTES || condition.len() > MAX_EXPRESSION_BYTES {
+            return None;
+        }
+        let mut values = HashMap::from([
+            (":one".to_owned(), n(1)),
+            (":min".to_owned(), n(write.min_size)),
+            (":max".to_owned(), n(write.max_size)),
+        ]);
+        if !write.add.is_empty() {
+            values.insert(":t".to_owned(), AttributeValue::Bool(true));
+        }
+        Some(Self { update, condition, names, values })
+    }
+
+    fn whole(write: &TargetWrite, version: u64) -> Self {
+        Self {
+            update: "SET targets = :targets ADD version :one".into(),
+            condition: "scopeId = :id AND version = :version".into(),
+            names: HashMap::new(),
+            values: HashMap::from([
+                (":targets".to_owned(), targets_value(&write.next.targets)),
+                (":one".to_owned(), n(1)),
+                (":version".to_owned(), n(version)),
+            ]),
+        }
     }
 }
 
@@ -520,6 +608,9 @@ impl ScopeStore for DynamoStore {
         self.get(scope_key(account)).await?.map(|item| scope_from_item(account, &item)).transpose()
     }
 
+    /// A read, then one conditional UpdateItem (docs/network-flow-monitor.md §3): see
+    /// [`TargetExpressions`]. Its condition fails only when a target this request names changed,
+    /// or the size bounds broke; then the item returned with the failure is the new `current`.
     async fn update_scope(
         &self,
         account: &AccountId,
@@ -528,34 +619,30 @@ impl ScopeStore for DynamoStore {
     ) -> Result<Scope, StoreError> {
         let mut current = scope_named(self.get_scope(account).await?, scope_id)?;
         for attempt in 0..MAX_UPDATE_ATTEMPTS {
-            let Some(next) = updated_scope(&current, changes)? else { return Ok(current) };
-            let result = self
+            let Some(write) = target_write(&current, changes)? else { return Ok(current) };
+            let expressions = TargetExpressions::new(&write, current.version);
+            let mut request = self
                 .client
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(scope_key(account)))
-                .update_expression("SET targets = :targets, version = :next")
-                .condition_expression("scopeId = :id AND version = :version")
-                .expression_attribute_values(":targets", AttributeValue::Ss(next.targets.keys()))
-                .expression_attribute_values(":next", n(next.version))
+                .update_expression(expressions.update)
+                .condition_expression(expressions.condition)
+                .set_expression_attribute_values(Some(expressions.values))
                 .expression_attribute_values(":id", s(scope_id))
-                .expression_attribute_values(":version", n(current.version))
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-                .send()
-                .await;
-            match result {
-                Ok(_) => return Ok(next),
-                Err(err) => match err.as_service_error() {
-                    // Someone wrote first: what they wrote comes back with the failure.
-                    Some(UpdateItemError::ConditionalCheckFailedException(e)) => {
-                        current =
-                            scope_named(e.item().map(|item| scope_from_item(account, item)).transpose()?, scope_id)?;
+                .return_values(ReturnValue::AllNew)
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+            if !expressions.names.is_empty() {
+                request = request.set_expression_attribute_names(Some(expressions.names));
+            }
+            match self.send_update(request).await? {
+                Ok(out) => return scope_from_item(account, out.attributes().ok_or_else(|| corrupt("update result"))?),
+                Err(old) => {
+                    current = scope_named(old.map(|item| scope_from_item(account, &item)).transpose()?, scope_id)?;
+                    if attempt > 0 {
                         backoff(attempt).await;
                     }
-                    // A CreateScope transaction (a token replay) holds the item: try again.
-                    Some(UpdateItemError::TransactionConflictException(_)) => backoff(attempt).await,
-                    _ => return Err(classify(err)),
-                },
+                }
             }
         }
         Err(StoreError::Contention)
@@ -655,9 +742,6 @@ impl ScopeStore for DynamoStore {
 mod tests {
     use super::*;
 
-    /// DynamoDB's limit on the length of an expression.
-    const MAX_EXPRESSION_BYTES: usize = 4096;
-
     #[test]
     fn the_largest_tag_writes_fit_in_one_expression() {
         let keys: Vec<String> = (0..MAX_TAGS).map(|i| format!("{i:0>128}")).collect();
@@ -681,5 +765,43 @@ mod tests {
         assert_eq!(set.expression, "SET tags.#k0 = :v0 ADD version :one");
         assert_eq!(set.names["#k0"], "a.b #:c");
         assert_eq!(set.values[":v0"], s("v"));
+    }
+
+    fn scope_of(accounts: std::ops::Range<u64>) -> Scope {
+        let keys: Vec<String> = accounts.map(|a| format!("{a:012}/us-east-1")).collect();
+        Scope {
+            account: AccountId::parse("111122223333").expect("account"),
+            scope_id: "s".into(),
+            targets: TargetSet::from_keys(keys.iter().map(String::as_str)).expect("targets"),
+            tags: Tags::default(),
+            version: 3,
+        }
+    }
+
+    fn changes(add: std::ops::Range<u64>, delete: std::ops::Range<u64>) -> TargetChanges {
+        TargetChanges { add: scope_of(add).targets, delete: scope_of(delete).targets }
+    }
+
+    #[test]
+    fn a_target_update_names_each_target_it_depends_on() {
+        let write = target_write(&scope_of(0..3), &changes(2..4, 0..1)).unwrap().expect("a change");
+        let e = TargetExpressions::new(&write, 3);
+        assert_eq!(e.update, "SET targets.#t0_0 = :t REMOVE targets.#t1_0 ADD version :one");
+        assert_eq!(
+            e.condition,
+            "scopeId = :id AND size(targets) BETWEEN :min AND :max AND attribute_not_exists(targets.#t0_0) \
+             AND attribute_exists(targets.#t1_0) AND attribute_exists(targets.#t2_0)"
+        );
+        assert_eq!(e.names["#t0_0"], "000000000003/us-east-1");
+        assert_eq!((e.values[":min"].clone(), e.values[":max"].clone()), (n(1), n(1000)));
+    }
+
+    #[test]
+    fn a_target_update_too_large_for_an_expression_writes_the_whole_set_at_its_version() {
+        let write = target_write(&scope_of(0..500), &changes(500..1000, 0..400)).unwrap().expect("a change");
+        let e = TargetExpressions::new(&write, 3);
+        assert_eq!(e.condition, "scopeId = :id AND version = :version");
+        assert_eq!(e.values[":version"], n(3));
+        assert!(matches!(&e.values[":targets"], AttributeValue::M(m) if m.len() == 600));
     }
 }
