@@ -18,7 +18,7 @@ use crate::common::pagination;
 use crate::error::ApiError;
 use crate::request::{ApiRequest, to_body};
 use crate::store::StoreError;
-use crate::store::packages::{Package, STATUS_AVAILABLE, STATUS_DELETED, next_before};
+use crate::store::packages::{Listing, Package, STATUS_AVAILABLE, STATUS_DELETED, next_before};
 
 fn configuration(c: &PackageConfiguration) -> PackageConfigurationOut<'_> {
     PackageConfigurationOut {
@@ -116,17 +116,8 @@ pub async fn describe_packages(app: &App, caller: &AccountId, request: &ApiReque
         Some(token) => Some(pagination::decode::<DescribeCursor>("NextToken", token)?.after),
         None => None,
     };
-    let mut packages: Vec<Package> = app
-        .packages
-        .packages_visible_to(caller)
-        .await
-        .map_err(StoreError::infrastructure)?
-        .into_iter()
-        .filter(|p| query.filters.iter().all(|f| f.matches(p.field(f.name))))
-        .filter(|p| after.as_deref().is_none_or(|after| p.id.as_str() > after))
-        .collect();
-    packages.sort_by(|a, b| a.id.cmp(&b.id));
-    packages.dedup_by(|a, b| a.id == b.id);
+    let listing = Listing { after: after.as_deref(), limit: query.max_results, filters: &query.filters };
+    let packages = app.packages.visible_page(caller, &listing).await.map_err(StoreError::infrastructure)?;
     let page = &packages[..packages.len().min(query.max_results)];
     let next_token = (packages.len() > page.len())
         .then(|| page.last().map(|p| pagination::encode(&DescribeCursor { after: p.id.as_str().to_owned() })))

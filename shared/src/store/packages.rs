@@ -9,7 +9,6 @@
 //! next version and writes its history entry in the same atomic write, so concurrent updates get
 //! distinct, gap-free versions and lose neither an entry nor a concurrent scope change.
 
-use std::collections::BTreeSet;
 use std::ops::RangeInclusive;
 
 use async_trait::async_trait;
@@ -17,8 +16,9 @@ use async_trait::async_trait;
 use super::StoreError;
 use crate::common::AccountId;
 use crate::opensearch::domain::{
-    DescriptionChange, EncryptionOptions, EngineVersion, FilterName, MAX_USERS, PackageConfiguration, PackageId,
-    PackageName, PackageSource, PackageType, PackageUpdate, ScopeOperation, UserSet, too_many_users, vending_disabled,
+    DescriptionChange, EncryptionOptions, EngineVersion, Filter, FilterName, MAX_USERS, PackageConfiguration,
+    PackageId, PackageName, PackageSource, PackageType, PackageUpdate, ScopeOperation, UserSet, too_many_users,
+    vending_disabled,
 };
 
 /// The status of every stored package: nothing is copied or validated asynchronously here, so
@@ -180,14 +180,40 @@ pub fn next_before(page: &[PackageVersion]) -> Option<u64> {
     page.last().map(|entry| entry.version).filter(|version| *version > 1)
 }
 
-/// The packages shared with `caller` that its share entries point to (`(owner, package ID)` of the
-/// entries for it and for `GLOBAL`): each once, in order, without the caller's own (listed
-/// already). An entry may be stale: the package's own scope decides whether it is visible.
-pub fn shared_with(
-    caller: &AccountId,
-    entries: impl IntoIterator<Item = (String, String)>,
-) -> BTreeSet<(String, String)> {
-    entries.into_iter().filter(|(owner, _)| owner != caller.as_str()).collect()
+/// One DescribePackages page as the store reads it (docs/opensearch.md §3): the packages visible
+/// to the caller with an ID after `after`, in package-ID order, that every filter admits, and
+/// no more than [`Listing::wanted`] of them: the page and one more, which tells that a next page
+/// exists. A page costs the page (and what the filters pass over), not every visible package.
+#[derive(Debug, Clone, Copy)]
+pub struct Listing<'a> {
+    pub after: Option<&'a str>,
+    pub limit: usize,
+    pub filters: &'a [Filter],
+}
+
+impl Listing<'_> {
+    /// How many packages the store returns at most: the page and one more.
+    pub fn wanted(&self) -> usize {
+        self.limit + 1
+    }
+
+    /// Whether package ID `id` comes after the cursor.
+    pub fn follows(&self, id: &str) -> bool {
+        self.after.is_none_or(|after| id > after)
+    }
+
+    /// Whether `package`, which `caller` may see, belongs on the page: after the cursor and
+    /// admitted by every filter.
+    pub fn admits(&self, package: &Package) -> bool {
+        self.follows(package.id.as_str()) && self.filters.iter().all(|f| f.matches(package.field(f.name)))
+    }
+}
+
+/// Whether a share entry of `owner`'s package names a package `caller` may see through it: the
+/// caller's own packages are listed from its own, never through an entry, and an entry may be
+/// stale, so the package's own scope decides (`package.users.admits`).
+pub fn shared_candidate(caller: &AccountId, owner: &str) -> bool {
+    owner != caller.as_str()
 }
 
 /// Persistence of OpenSearch packages.
@@ -216,9 +242,9 @@ pub trait PackageStore: Send + Sync {
         now: i64,
     ) -> Result<Package, StoreError>;
 
-    /// Every package `caller` may see: its own, and those whose scope lists it or `GLOBAL`. In no
-    /// particular order.
-    async fn packages_visible_to(&self, caller: &AccountId) -> Result<Vec<Package>, StoreError>;
+    /// The packages of `listing` (see [`Listing`]) among those `caller` may see: its own, and those
+    /// whose scope lists it or `GLOBAL`; each once, in package-ID order.
+    async fn visible_page(&self, caller: &AccountId, listing: &Listing<'_>) -> Result<Vec<Package>, StoreError>;
 
     /// Deletes `owner`'s package `id`, freeing its name, and returns it as it was. Its history
     /// goes with it.
@@ -286,18 +312,18 @@ mod tests {
     }
 
     #[test]
-    fn shared_packages_are_listed_once_and_never_the_callers_own() {
+    fn a_listing_takes_what_follows_its_cursor_and_passes_its_filters() {
+        let p = package(true, &[]);
+        let none = Listing { after: None, limit: 10, filters: &[] };
+        assert!(none.admits(&p));
+        assert_eq!(none.wanted(), 11, "one more than the page tells a next page exists");
+        let after = Listing { after: Some(p.id.as_str()), limit: 10, filters: &[] };
+        assert!(!after.admits(&p), "the cursor's own package is on the previous page");
+        let before = Listing { after: Some("F0"), limit: 10, filters: &[] };
+        assert!(before.admits(&p));
         let caller = AccountId::parse("111122223333").expect("account");
-        let entry = |owner: &str, id: &str| (owner.to_owned(), id.to_owned());
-        let entries = [
-            entry("444455556666", "pkg-b"),
-            entry("111122223333", "mine"),
-            entry("444455556666", "pkg-a"),
-            // The same package through a direct entry and a GLOBAL one.
-            entry("444455556666", "pkg-b"),
-        ];
-        let shared: Vec<_> = shared_with(&caller, entries).into_iter().collect();
-        assert_eq!(shared, [entry("444455556666", "pkg-a"), entry("444455556666", "pkg-b")]);
+        assert!(!shared_candidate(&caller, "111122223333"), "the caller's own are listed as its own");
+        assert!(shared_candidate(&caller, "444455556666"));
     }
 
     #[test]

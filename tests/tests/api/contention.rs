@@ -46,10 +46,16 @@ impl Outcome {
     }
 
     fn assert_none_failed(&self, what: &str) {
-        assert!(self.errors.is_empty(), "{what}: {} of {} calls failed: {:?}", self.errors.len(), self.latencies.len(), {
-            let codes: BTreeSet<&String> = self.errors.iter().collect();
-            codes
-        });
+        assert!(
+            self.errors.is_empty(),
+            "{what}: {} of {} calls failed: {:?}",
+            self.errors.len(),
+            self.latencies.len(),
+            {
+                let codes: BTreeSet<&String> = self.errors.iter().collect();
+                codes
+            }
+        );
     }
 }
 
@@ -101,13 +107,18 @@ fn target(account: u64) -> TargetResource {
 }
 
 fn nfm_client(server: &TestServer) -> aws_sdk_networkflowmonitor::Client {
-    let config = server.nfm(ME).config().to_builder().retry_config(aws_sdk_networkflowmonitor::config::retry::RetryConfig::disabled());
+    let config = server
+        .nfm(ME)
+        .config()
+        .to_builder()
+        .retry_config(aws_sdk_networkflowmonitor::config::retry::RetryConfig::disabled());
     aws_sdk_networkflowmonitor::Client::from_conf(config.build())
 }
 
 /// A scope of the targets `accounts`, and its ID.
 async fn scope_of(client: &aws_sdk_networkflowmonitor::Client, accounts: impl Iterator<Item = u64>) -> String {
-    let out = client.create_scope().set_targets(Some(accounts.map(target).collect())).send().await.expect("CreateScope");
+    let out =
+        client.create_scope().set_targets(Some(accounts.map(target).collect())).send().await.expect("CreateScope");
     out.scope_id().to_owned()
 }
 
@@ -220,7 +231,11 @@ async fn update_scope_quota_stays_exact_under_contention(kind: StoreKind) {
 
 async fn update_package_scope_adds_from_32_writers(kind: StoreKind) {
     let server = TestServer::on(kind).await;
-    let config = server.opensearch(ME).config().to_builder().retry_config(aws_sdk_opensearch::config::retry::RetryConfig::disabled());
+    let config = server
+        .opensearch(ME)
+        .config()
+        .to_builder()
+        .retry_config(aws_sdk_opensearch::config::retry::RetryConfig::disabled());
     let client = aws_sdk_opensearch::Client::from_conf(config.build());
     let source = PackageSource::builder().s3_bucket_name("bucket").s3_key("dict.txt").build();
     let created = client
@@ -264,7 +279,8 @@ async fn update_package_scope_adds_from_32_writers(kind: StoreKind) {
 /// administrator's session is changed by 32 more writers.
 async fn macie_session_and_member_updates_from_32_writers(kind: StoreKind) {
     let server = TestServer::on(kind).await;
-    let config = server.macie(ME).config().to_builder().retry_config(aws_sdk_macie2::config::retry::RetryConfig::disabled());
+    let config =
+        server.macie(ME).config().to_builder().retry_config(aws_sdk_macie2::config::retry::RetryConfig::disabled());
     let client = aws_sdk_macie2::Client::from_conf(config.build());
     client.enable_macie().send().await.expect("EnableMacie");
     for w in 0..WRITERS {
@@ -289,7 +305,9 @@ async fn macie_session_and_member_updates_from_32_writers(kind: StoreKind) {
             1 => FindingPublishingFrequency::OneHour,
             _ => FindingPublishingFrequency::SixHours,
         };
-        async move { c.update_macie_session().finding_publishing_frequency(frequency).send().await.map(|_| ()).map_err(code) }
+        async move {
+            c.update_macie_session().finding_publishing_frequency(frequency).send().await.map(|_| ()).map_err(code)
+        }
     });
     let (mut members, mut sessions) = tokio::join!(members, sessions);
     members.report("UpdateMemberSession, one member a writer", kind);

@@ -14,10 +14,10 @@ use std::sync::Arc;
 
 use shared::error::ApiError;
 use shared::opensearch::domain::{
-    DescriptionChange, EncryptionOptions, EngineVersion, PackageConfiguration, PackageId, PackageName, PackageSource,
-    PackageType, PackageUpdate, Requirement, ScopeOperation, UserSet,
+    DescriptionChange, EncryptionOptions, EngineVersion, Filter, FilterName, PackageConfiguration, PackageId,
+    PackageName, PackageSource, PackageType, PackageUpdate, Requirement, ScopeOperation, UserSet,
 };
-use shared::store::packages::{Package, PackageStore, PackageVersion};
+use shared::store::packages::{Listing, Package, PackageStore, PackageVersion};
 use shared::store::{Store, StoreError};
 use tokio::sync::Barrier;
 
@@ -37,6 +37,7 @@ on_both_stores!(
     concurrent_adds_and_removes_keep_visibility_in_step,
     visibility_own_shared_global_removed_deleted,
     many_shared_packages_are_all_visible,
+    pages_merge_own_direct_and_global_shares_in_id_order,
     delete_returns_the_package_and_frees_the_name,
     delete_racing_scope_changes,
     versions_start_at_1_and_each_update_makes_the_next,
@@ -110,9 +111,28 @@ async fn scope(store: &Arc<dyn Store>, p: &Package, op: ScopeOperation, list: &[
     store.update_package_scope(&p.owner, &p.id, op, &users(list), now()).await
 }
 
+/// Every package `caller` sees, paging 3 at a time; checks each page is in ID order and
+/// follows the previous one.
+async fn all_visible(store: &Arc<dyn Store>, caller: &str) -> Vec<Package> {
+    let mut all: Vec<Package> = Vec::new();
+    loop {
+        let after = all.last().map(|p| p.id.as_str().to_owned());
+        let listing = Listing { after: after.as_deref(), limit: 3, filters: &[] };
+        let mut page = store.visible_page(&account(caller), &listing).await.expect("visible_page");
+        assert!(page.len() <= 4, "at most the page and one more");
+        assert!(page.windows(2).all(|w| w[0].id.as_str() < w[1].id.as_str()), "a page is in ID order");
+        let more = page.len() == 4;
+        page.truncate(3);
+        all.extend(page);
+        if !more {
+            return all;
+        }
+    }
+}
+
 /// The IDs of the packages `caller` sees.
 async fn visible(store: &Arc<dyn Store>, caller: &str) -> BTreeSet<String> {
-    let packages = store.packages_visible_to(&account(caller)).await.expect("packages_visible_to");
+    let packages = all_visible(store, caller).await;
     let ids: Vec<String> = packages.iter().map(|p| p.id.as_str().to_owned()).collect();
     let set: BTreeSet<String> = ids.iter().cloned().collect();
     assert_eq!(set.len(), ids.len(), "a package is listed twice for {caller}: {ids:?}");
@@ -496,10 +516,57 @@ async fn visibility_own_shared_global_removed_deleted(kind: StoreKind) {
     assert!(visible(&store, B).await.is_empty());
 
     // What a reader gets is the package itself, scope included.
-    let shown = store.packages_visible_to(&account(C)).await.unwrap();
+    let shown = all_visible(&store, C).await;
     let a2_shown = shown.iter().find(|p| p.id == a2.id).expect("a-two");
     assert_eq!(a2_shown.owner, account(A));
     assert_eq!(strs(&a2_shown.users), [C]);
+}
+
+/// 40 packages shared with everyone (spread over the `GLOBAL` shards of the DynamoDB table),
+/// some also directly, 5 own, stale and deleted entries: every page size gives each visible
+/// package once, in ID order, and a filter pages the same way over what it admits.
+async fn pages_merge_own_direct_and_global_shares_in_id_order(kind: StoreKind) {
+    let store = store(kind).await;
+    let mut want = BTreeSet::new();
+    for i in 0..40 {
+        let owner = if i % 2 == 0 { A } else { B };
+        let p = vendable(&store, owner, &format!("global-{i}")).await;
+        let also_direct: &[&str] = if i % 3 == 0 { &["GLOBAL", C] } else { &["GLOBAL"] };
+        scope(&store, &p, ScopeOperation::Add, also_direct).await.expect("share");
+        want.insert(p.id.as_str().to_owned());
+    }
+    for i in 0..5 {
+        want.insert(vendable(&store, C, &format!("own-{i}")).await.id.as_str().to_owned());
+    }
+    // Unshared again, and deleted: their entries are gone or stale, never listed.
+    let unshared = vendable(&store, A, "unshared").await;
+    scope(&store, &unshared, ScopeOperation::Add, &["GLOBAL", C]).await.expect("share");
+    scope(&store, &unshared, ScopeOperation::Override, &[B]).await.expect("unshare");
+    let deleted = vendable(&store, B, "deleted").await;
+    scope(&store, &deleted, ScopeOperation::Add, &["GLOBAL"]).await.expect("share");
+    store.delete_package(&deleted.owner, &deleted.id).await.expect("delete");
+
+    for limit in [1, 4, 7, 45, 100] {
+        let mut seen = Vec::new();
+        loop {
+            let after = seen.last().cloned();
+            let listing = Listing { after: after.as_deref(), limit, filters: &[] };
+            let page = store.visible_page(&account(C), &listing).await.expect("visible_page");
+            let more = page.len() > limit;
+            seen.extend(page.iter().take(limit).map(|p| p.id.as_str().to_owned()));
+            if !more {
+                break;
+            }
+        }
+        let sorted: Vec<String> = want.iter().cloned().collect();
+        assert_eq!(seen, sorted, "pages of {limit}: each visible package once, in ID order");
+    }
+
+    let filters = [Filter { name: FilterName::PackageOwner, values: vec![B.to_owned()] }];
+    let listing = Listing { after: None, limit: 100, filters: &filters };
+    let owned_by_b = store.visible_page(&account(C), &listing).await.expect("filtered");
+    assert_eq!(owned_by_b.len(), 20, "B's 20 global packages, not its unshared or deleted ones");
+    assert!(owned_by_b.iter().all(|p| p.owner == account(B)));
 }
 
 async fn many_shared_packages_are_all_visible(kind: StoreKind) {
@@ -703,7 +770,7 @@ async fn versions_start_at_1_and_each_update_makes_the_next(kind: StoreKind) {
     let entries = history(&store, &plain).await;
     assert_eq!(versions(&entries), [2, 1]);
     assert!(entries.iter().all(|e| e.configuration.is_none() && e.commit_message.is_none()));
-    let seen = store.packages_visible_to(&account(B)).await.expect("visible");
+    let seen = all_visible(&store, B).await;
     let seen = seen.iter().find(|s| s.id == plain.id).expect("shared with B");
     assert_eq!(seen.available_version, 2);
 }

@@ -33,7 +33,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 use shared::common::AccountId;
 use shared::opensearch::domain::{PackageId, PackageUpdate, ScopeOperation, UserSet};
 use shared::store::StoreError;
-use shared::store::packages::{Package, PackageStore, PackageVersion};
+use shared::store::packages::{Listing, Package, PackageStore, PackageVersion};
 
 use crate::helpers::{
     LOCAL_DEFAULT, REGION, StoreKind, TestServer, assert_raw_error, embedded_store, expect_error, now, on_both_stores,
@@ -1435,7 +1435,7 @@ impl PackageStore for FailingPackages {
         self.fail()
     }
 
-    async fn packages_visible_to(&self, _caller: &AccountId) -> Result<Vec<Package>, StoreError> {
+    async fn visible_page(&self, _caller: &AccountId, _listing: &Listing<'_>) -> Result<Vec<Package>, StoreError> {
         self.fail()
     }
 

@@ -34,8 +34,8 @@ use futures::{StreamExt, TryStreamExt};
 
 use self::item::{Item, account_key, corrupt, get_n, get_s, n, s, tags, tags_value};
 use super::{
-    CreateOutcome, MAX_UPDATE_ATTEMPTS, Scope, ScopeStore, StoreError, TargetWrite, TokenRecord, replay, scope_named, tagged_scope,
-    target_write,
+    CreateOutcome, MAX_UPDATE_ATTEMPTS, Scope, ScopeStore, StoreError, TargetWrite, TokenRecord, replay, scope_named,
+    tagged_scope, target_write,
 };
 use crate::budget;
 use crate::common::{AccountId, MAX_TAGS, TagKeys, Tags};

@@ -41,8 +41,8 @@ use crate::opensearch::domain::{
     PackageType, PackageUpdate, PackageUser, Requirement, ScopeOperation, UserSet, name_taken,
 };
 use crate::store::packages::{
-    Package, PackageStore, PackageVersion, check_scope_request, first_version, history_versions, rescoped, shared_with,
-    updated, vendable, writes_nothing,
+    Listing, Package, PackageStore, PackageVersion, check_scope_request, first_version, history_versions, rescoped,
+    shared_candidate, updated, vendable, writes_nothing,
 };
 use crate::store::{MAX_UPDATE_ATTEMPTS, StoreError};
 
@@ -66,13 +66,75 @@ fn name_key(owner: &AccountId, name: &PackageName) -> Item {
     account_key(owner, format!("PACKAGE_NAME#{}", name.as_str()))
 }
 
-/// The partition of the share entries of `user` (an account or `GLOBAL`).
-fn share_pk(user: &str) -> String {
-    format!("SHARED#{user}")
+/// How many partitions the `GLOBAL` share entries are spread over, so that no single key takes
+/// every package shared with everyone (write sharding); a DescribePackages page reads each.
+pub const GLOBAL_SHARDS: u64 = 8;
+
+/// The partition of the share entries of account `account`.
+fn share_pk(account: &str) -> String {
+    format!("SHARED#{account}")
 }
 
+/// The partition of `GLOBAL` shard `shard`.
+fn global_pk(shard: u64) -> String {
+    format!("SHARED#{}#{shard}", PackageUser::GLOBAL)
+}
+
+/// The `GLOBAL` shard of package `id`: fixed by the ID (FNV-1a), so every writer of its entry
+/// finds it.
+fn global_shard(id: &PackageId) -> u64 {
+    let hash =
+        id.as_str().bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    hash % GLOBAL_SHARDS
+}
+
+/// The share entry of package `id` for `user` (an account, or `GLOBAL` in the package's shard).
 fn share_key(user: &PackageUser, id: &PackageId) -> Item {
-    key(share_pk(user.as_str()), format!("{PACKAGE_PREFIX}{id}"))
+    let pk = if user.as_str() == PackageUser::GLOBAL { global_pk(global_shard(id)) } else { share_pk(user.as_str()) };
+    key(pk, format!("{PACKAGE_PREFIX}{id}"))
+}
+
+/// The sort keys of a partition's packages (`PACKAGE#<id>`) sort before its other items
+/// (`PACKAGE_NAME#…`, `PACKAGE_VERSION#…`): `$` follows `#`.
+const PACKAGES_END: &str = "PACKAGE$";
+
+/// One source of DescribePackages candidates: a partition whose `PACKAGE#<id>` items come in
+/// package-ID order (the caller's own packages, its share entries, or a `GLOBAL` shard), read a
+/// Query page at a time from where the last one ended.
+struct Source {
+    pk: String,
+    /// The caller's own partition: its items are the packages themselves.
+    own: bool,
+    /// The last package ID read (or the listing's cursor).
+    after: Option<String>,
+    buffer: std::collections::VecDeque<Item>,
+    done: bool,
+}
+
+impl Source {
+    fn new(pk: String, own: bool, after: Option<&str>) -> Self {
+        Self { pk, own, after: after.map(str::to_owned), buffer: Default::default(), done: false }
+    }
+
+    /// Whether its next item is unknown: read-out, but not at the end.
+    fn needs_reading(&self) -> bool {
+        self.buffer.is_empty() && !self.done
+    }
+
+    fn head_id(&self) -> Option<&str> {
+        self.buffer.front().and_then(|item| item_id(item).ok())
+    }
+}
+
+/// The package ID of a `PACKAGE#<id>` item.
+fn item_id(item: &Item) -> Result<&str, StoreError> {
+    get_s(item, "sk")?.strip_prefix(PACKAGE_PREFIX).ok_or_else(|| corrupt("package sk"))
+}
+
+/// A DescribePackages candidate, in ID order: an own package, or a share entry's package.
+enum Candidate {
+    Own(Package),
+    Shared { owner: String, id: String },
 }
 
 /// The sort key of version `version` of package `id`: zero-padded, so that keys sort as the
@@ -412,32 +474,33 @@ impl DynamoStore {
             .await
     }
 
-    /// Every item of partition `pk` (whose sort key starts with `sk_prefix`, if given),
-    /// strongly consistent, following `LastEvaluatedKey`.
-    async fn query_partition(&self, pk: String, sk_prefix: Option<&str>) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let mut request = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .set_exclusive_start_key(start.take());
-            request = match sk_prefix {
-                Some(prefix) => request
-                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                    .expression_attribute_values(":prefix", s(prefix)),
-                None => request.key_condition_expression("pk = :pk"),
-            };
-            let out = request.send().await.map_err(classify)?;
-            items.extend(out.items().iter().cloned());
-            match out.last_evaluated_key() {
-                Some(key) if !key.is_empty() => start = Some(key.clone()),
-                _ => return Ok(items),
-            }
+    /// The next Query page of `source`, at most `limit` items after its last one (strongly
+    /// consistent).
+    async fn read_source(&self, source: &mut Source, limit: usize) -> Result<(), StoreError> {
+        // A space sorts before every character of a package ID: the IDs after `after`.
+        let low = match &source.after {
+            Some(after) => format!("{PACKAGE_PREFIX}{after} "),
+            None => PACKAGE_PREFIX.to_owned(),
+        };
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
+            .expression_attribute_values(":pk", s(&source.pk))
+            .expression_attribute_values(":low", s(low))
+            .expression_attribute_values(":high", s(PACKAGES_END))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(classify)?;
+        if let Some(last) = out.items().last() {
+            source.after = Some(item_id(last)?.to_owned());
         }
+        source.buffer.extend(out.items().iter().cloned());
+        source.done = out.last_evaluated_key().is_none_or(HashMap::is_empty);
+        Ok(())
     }
 
     /// Deletes what a deleted package leaves outside its transaction, best effort: its share
@@ -585,6 +648,34 @@ impl DynamoStore {
     }
 }
 
+/// Up to `wanted` candidates in package-ID order from the heads of `sources`, as far as the
+/// order is known (it stops at a source that needs reading). A package met in several sources
+/// (its owner's partition, a direct entry, a `GLOBAL` one) is one candidate; entries of the
+/// caller's own packages are skipped (they are listed from its partition).
+fn next_candidates(caller: &AccountId, sources: &mut [Source], wanted: usize) -> Result<Vec<Candidate>, StoreError> {
+    let mut candidates = Vec::new();
+    while candidates.len() < wanted && !sources.iter().any(Source::needs_reading) {
+        let Some(next) = sources.iter().filter_map(Source::head_id).min().map(str::to_owned) else { break };
+        let mut candidate = None;
+        for source in sources.iter_mut() {
+            if source.head_id() != Some(next.as_str()) {
+                continue;
+            }
+            let Some(item) = source.buffer.pop_front() else { continue };
+            if source.own {
+                candidate = Some(Candidate::Own(package_from_item(&item)?));
+            } else if candidate.is_none() {
+                let owner = get_s(&item, "owner")?;
+                if shared_candidate(caller, owner) {
+                    candidate = Some(Candidate::Shared { owner: owner.to_owned(), id: next.clone() });
+                }
+            }
+        }
+        candidates.extend(candidate);
+    }
+    Ok(candidates)
+}
+
 #[async_trait]
 impl PackageStore for DynamoStore {
     async fn create_package(&self, package: &Package) -> Result<(), StoreError> {
@@ -626,34 +717,63 @@ impl PackageStore for DynamoStore {
         Ok(write.package)
     }
 
-    async fn packages_visible_to(&self, caller: &AccountId) -> Result<Vec<Package>, StoreError> {
-        let (own, direct, global) = futures::try_join!(
-            self.query_partition(account_pk(caller), Some(PACKAGE_PREFIX)),
-            self.query_partition(share_pk(caller.as_str()), None),
-            self.query_partition(share_pk(PackageUser::GLOBAL), None),
-        )?;
-        let mut visible = own.iter().map(package_from_item).collect::<Result<Vec<_>, _>>()?;
-        let entries = direct
-            .iter()
-            .chain(&global)
-            .map(|entry| {
-                let owner = get_s(entry, "owner")?;
-                let id = get_s(entry, "sk")?.strip_prefix(PACKAGE_PREFIX).ok_or_else(|| corrupt("share sk"))?;
-                Ok((owner.to_owned(), id.to_owned()))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let keys: Vec<Item> = shared_with(caller, entries)
-            .into_iter()
-            .map(|(owner, id)| key(format!("{ACCOUNT_PREFIX}{owner}"), format!("{PACKAGE_PREFIX}{id}")))
-            .collect();
-        for item in &self.batch_get(keys, None).await? {
-            let package = package_from_item(item)?;
-            // The entry may be stale: the package's own scope decides.
-            if package.users.admits(caller) {
-                visible.push(package);
+    /// A k-way merge, in package-ID order, of the caller's own partition, its share entries and
+    /// the [`GLOBAL_SHARDS`] `GLOBAL` shards: each read from the cursor with Queries of at most
+    /// the packages still wanted, all at once; then one BatchGetItem for the shared candidates.
+    /// A page of `n` costs one round of Queries and one BatchGetItem of at most `n + 1` keys,
+    /// whatever the total; stale entries or filters that pass over packages cost another round.
+    async fn visible_page(&self, caller: &AccountId, listing: &Listing<'_>) -> Result<Vec<Package>, StoreError> {
+        let mut sources = vec![
+            Source::new(account_pk(caller), true, listing.after),
+            Source::new(share_pk(caller.as_str()), false, listing.after),
+        ];
+        sources.extend((0..GLOBAL_SHARDS).map(|shard| Source::new(global_pk(shard), false, listing.after)));
+        let mut page = Vec::new();
+        while page.len() < listing.wanted() {
+            let wanted = listing.wanted() - page.len();
+            futures::future::try_join_all(
+                sources
+                    .iter_mut()
+                    .filter(|source| source.needs_reading())
+                    .map(|source| self.read_source(source, wanted)),
+            )
+            .await?;
+            let candidates = next_candidates(caller, &mut sources, wanted)?;
+            if candidates.is_empty() {
+                if sources.iter().any(Source::needs_reading) {
+                    continue;
+                }
+                break;
+            }
+            let keys: Vec<Item> = candidates
+                .iter()
+                .filter_map(|c| match c {
+                    Candidate::Shared { owner, id } => {
+                        Some(key(format!("{ACCOUNT_PREFIX}{owner}"), format!("{PACKAGE_PREFIX}{id}")))
+                    }
+                    Candidate::Own(_) => None,
+                })
+                .collect();
+            let mut found: HashMap<String, Package> = HashMap::new();
+            for item in &self.batch_get(keys, None).await? {
+                let package = package_from_item(item)?;
+                found.insert(package.id.as_str().to_owned(), package);
+            }
+            for candidate in candidates {
+                let package = match candidate {
+                    Candidate::Own(package) => package,
+                    // Gone, or the entry is stale: the package's own scope decides.
+                    Candidate::Shared { id, .. } => match found.remove(&id) {
+                        Some(package) if package.users.admits(caller) => package,
+                        _ => continue,
+                    },
+                };
+                if listing.admits(&package) {
+                    page.push(package);
+                }
             }
         }
-        Ok(visible)
+        Ok(page)
     }
 
     async fn delete_package(&self, owner: &AccountId, id: &PackageId) -> Result<Package, StoreError> {
@@ -740,5 +860,22 @@ impl PackageStore for DynamoStore {
             self.version_page(owner, id, history_versions(before), limit)
         )?;
         if exists { Ok(page) } else { Err(StoreError::NotFound) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn global_shares_spread_over_every_shard() {
+        let mut counts = [0usize; GLOBAL_SHARDS as usize];
+        for _ in 0..8000 {
+            counts[global_shard(&PackageId::generate()) as usize] += 1;
+        }
+        // 1000 a shard on average: none empty, none with twice its share.
+        assert!(counts.iter().all(|&c| c > 500 && c < 2000), "{counts:?}");
+        let id = PackageId::new("pkg-0123456789abcdef0123").expect("id");
+        assert_eq!(global_shard(&id), global_shard(&id.clone()), "fixed by the ID");
     }
 }

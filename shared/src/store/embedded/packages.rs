@@ -24,8 +24,8 @@ use crate::opensearch::domain::{
 };
 use crate::store::StoreError;
 use crate::store::packages::{
-    Package, PackageStore, PackageVersion, check_scope_request, first_version, history_versions, rescoped, shared_with,
-    updated, vendable, writes_nothing,
+    Listing, Package, PackageStore, PackageVersion, check_scope_request, first_version, history_versions, rescoped,
+    shared_candidate, updated, vendable, writes_nothing,
 };
 
 /// `<owner>/<id>` -> JSON of [`StoredPackage`]
@@ -295,41 +295,72 @@ impl PackageStore for EmbeddedStore {
         .await
     }
 
-    async fn packages_visible_to(&self, caller: &AccountId) -> Result<Vec<Package>, StoreError> {
+    /// A merge, in package-ID order, of three key ranges read lazily from the cursor: the
+    /// caller's packages, its share entries and the `GLOBAL` ones; it stops at the page and one.
+    async fn visible_page(&self, caller: &AccountId, listing: &Listing<'_>) -> Result<Vec<Package>, StoreError> {
         let caller = caller.clone();
+        let (after, limit, filters) = (listing.after.map(str::to_owned), listing.limit, listing.filters.to_vec());
         self.read(move |txn| {
+            let listing = Listing { after: after.as_deref(), limit, filters: &filters };
             let packages = txn.open_table(PACKAGES).map_err(backend)?;
-            let mut visible = Vec::new();
-            let (from, to) = prefix_range(caller.as_str());
-            for entry in packages.range(from.as_str()..to.as_str()).map_err(backend)? {
-                let (key, json) = entry.map_err(backend)?;
-                let id = split_key(key.value())
-                    .and_then(|(_, id)| PackageId::new(id))
-                    .ok_or_else(|| corrupt("package key"))?;
-                visible.push(decode(&caller, &id, json.value())?);
-            }
-            // Shared with the caller, or with everyone.
             let shares = txn.open_table(PACKAGE_SHARES).map_err(backend)?;
-            let mut entries = Vec::new();
-            for user in [caller.as_str(), PackageUser::GLOBAL] {
-                let (from, to) = prefix_range(user);
-                for entry in shares.range(from.as_str()..to.as_str()).map_err(backend)? {
-                    let (key, owner) = entry.map_err(backend)?;
-                    let id = split_key(key.value()).map(|(_, id)| id).ok_or_else(|| corrupt("share key"))?;
-                    entries.push((owner.value().to_owned(), id.to_owned()));
-                }
-            }
-            for (owner, id) in shared_with(&caller, entries) {
-                let owner = AccountId::parse(&owner).ok_or_else(|| corrupt("share owner"))?;
-                let id = PackageId::new(&id).ok_or_else(|| corrupt("share ID"))?;
-                if let Some(json) = packages.get(package_key(&owner, &id).as_str()).map_err(backend)? {
-                    let package = decode(&owner, &id, json.value())?;
-                    if package.users.admits(&caller) {
-                        visible.push(package);
+            // `<prefix>/` and what follows the cursor; a space sorts before every ID character.
+            let range = |prefix: &str| {
+                let from = match &after {
+                    Some(after) => format!("{prefix}/{after} "),
+                    None => format!("{prefix}/"),
+                };
+                (from, prefix_range(prefix).1)
+            };
+            let ids = |range: redb::Range<'static, &'static str, &'static str>| {
+                range.map(|entry| {
+                    let (key, value) = entry.map_err(backend)?;
+                    let id = split_key(key.value()).map(|(_, id)| id.to_owned()).ok_or_else(|| corrupt("key"))?;
+                    Ok::<_, StoreError>((id, value.value().to_owned()))
+                })
+            };
+            let (own_from, own_to) = range(caller.as_str());
+            let (direct_from, direct_to) = range(caller.as_str());
+            let (global_from, global_to) = range(PackageUser::GLOBAL);
+            let mut sources = [
+                ids(packages.range(own_from.as_str()..own_to.as_str()).map_err(backend)?).peekable(),
+                ids(shares.range(direct_from.as_str()..direct_to.as_str()).map_err(backend)?).peekable(),
+                ids(shares.range(global_from.as_str()..global_to.as_str()).map_err(backend)?).peekable(),
+            ];
+            let mut page = Vec::new();
+            while page.len() < listing.wanted() {
+                let mut heads = Vec::new();
+                for source in sources.iter_mut() {
+                    match source.peek() {
+                        Some(Ok((id, _))) => heads.push(id.clone()),
+                        Some(Err(_)) => {
+                            return Err(source.next().and_then(Result::err).unwrap_or_else(|| corrupt("key")));
+                        }
+                        None => {}
                     }
                 }
+                let Some(next) = heads.into_iter().min() else { break };
+                let id = PackageId::new(&next).ok_or_else(|| corrupt("package ID"))?;
+                let mut found = None;
+                for (i, source) in sources.iter_mut().enumerate() {
+                    let Some((_, value)) =
+                        source.next_if(|head| matches!(head, Ok((head, _)) if *head == next)).transpose()?
+                    else {
+                        continue;
+                    };
+                    if i == 0 {
+                        found = Some(decode(&caller, &id, &value)?);
+                    } else if found.is_none() && shared_candidate(&caller, &value) {
+                        let owner = AccountId::parse(&value).ok_or_else(|| corrupt("share owner"))?;
+                        found = match packages.get(package_key(&owner, &id).as_str()).map_err(backend)? {
+                            Some(json) => Some(decode(&owner, &id, json.value())?).filter(|p| p.users.admits(&caller)),
+                            None => None,
+                        };
+                    }
+                }
+                page.extend(found.filter(|p| listing.admits(p)));
             }
-            Ok(visible)
+            Ok(page)
         })
         .await
     }
