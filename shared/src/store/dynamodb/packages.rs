@@ -4,7 +4,7 @@
 //! |---|---|---|---|
 //! | package | `ACCOUNT#<owner>` | `PACKAGE#<id>` | `packageId`, `name`, `type`, `description`?, `source` M, `configuration` M?, `engineVersion`?, `vending` BOOL, `encryption` M?, `createdAt` N, `lastUpdatedAt` N, `users` SS (absent when empty), `version` N, `packageVersion` N |
 //! | name claim | `ACCOUNT#<owner>` | `PACKAGE_NAME#<name>` | `packageId` |
-//! | share entry | `SHARED#<account or GLOBAL>` | `PACKAGE#<id>` | `owner`, `version` N |
+//! | share entry | `SHARED#<account>`, or `SHARED#GLOBAL#<shard 0–7>` for `GLOBAL` | `PACKAGE#<id>` | `owner`, `version` N |
 //! | version history entry | `ACCOUNT#<owner>` | `PACKAGE_VERSION#<id>#<version, 20 digits>` | `packageId`, `packageVersion` N, `createdAt` N, `commitMessage`?, `configuration` M? |
 //!
 //! Ownership is the key: a non-owner addresses an item that does not exist. The package item is
@@ -508,10 +508,8 @@ impl DynamoStore {
     /// whose package is gone, and a history is read only after its package is found (a new
     /// package never gets the old ID).
     async fn delete_leftovers(&self, package: &Package) {
-        let shares = package.users.iter().map(|user| share_key(user, &package.id));
-        let versions = (1..=package.available_version).map(|v| version_key(&package.owner, &package.id, v));
-        let requests: Vec<WriteRequest> = shares
-            .chain(versions)
+        let requests: Vec<WriteRequest> = leftover_keys(package)
+            .into_iter()
             .filter_map(|key| {
                 let delete = DeleteRequest::builder().set_key(Some(key)).build().ok()?;
                 Some(WriteRequest::builder().delete_request(delete).build())
@@ -646,6 +644,16 @@ impl DynamoStore {
             .map_err(classify)?;
         out.items().iter().map(version_from_item).collect()
     }
+}
+
+/// The items of a transaction at most (DynamoDB's limit).
+const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// What a package leaves besides its item and name claim: its share entries and history entries.
+fn leftover_keys(package: &Package) -> Vec<Item> {
+    let shares = package.users.iter().map(|user| share_key(user, &package.id));
+    let versions = (1..=package.available_version).map(|v| version_key(&package.owner, &package.id, v));
+    shares.chain(versions).collect()
 }
 
 /// Up to `wanted` candidates in package-ID order from the heads of `sources`, as far as the
@@ -794,13 +802,25 @@ impl PackageStore for DynamoStore {
                 .expression_attribute_values(":id", s(id.as_str()))
                 .build()
                 .map_err(build_error)?;
-            let items = vec![
+            let mut items = vec![
                 TransactWriteItem::builder().delete(delete_package).build(),
                 TransactWriteItem::builder().delete(delete_claim).build(),
             ];
+            // Its share entries and history go in the same transaction when they fit (the
+            // usual case: 2 calls in all); a larger package's are deleted after it.
+            let leftovers = leftover_keys(&current);
+            let inline = items.len() + leftovers.len() <= MAX_TRANSACTION_ITEMS;
+            if inline {
+                for key in leftovers {
+                    let delete = Delete::builder().table_name(&self.table).set_key(Some(key)).build().map_err(build_error)?;
+                    items.push(TransactWriteItem::builder().delete(delete).build());
+                }
+            }
             match self.transact(items).await? {
                 None => {
-                    self.delete_leftovers(&current).await;
+                    if !inline {
+                        self.delete_leftovers(&current).await;
+                    }
                     return Ok(current);
                 }
                 // A scope change (or another delete) won the race: start again from what is there.
