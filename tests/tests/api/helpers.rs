@@ -521,6 +521,12 @@ pub fn faulty_dynamo_store(table: &str, calls: &DynamoCalls) -> DynamoStore {
             .interceptor(calls.clone())
             .timeout_config(timeouts)
             .retry_config(shared::budget::dynamodb_retries())
+            // The retry token bucket is shared by every client of a partition in the process: a
+            // partition of its own keeps other cases' faults from spending this one's retries.
+            .retry_partition(aws_sdk_dynamodb::config::retry::RetryPartition::new(format!(
+                "test-{}",
+                uuid::Uuid::new_v4()
+            )))
     })
 }
 
@@ -531,7 +537,6 @@ pub fn faulty_dynamo_store(table: &str, calls: &DynamoCalls) -> DynamoStore {
 /// One warning or error logged while serving a request.
 #[derive(Debug, Clone)]
 pub struct LogLine {
-    pub level: tracing::Level,
     /// The message and fields, `name=value` each.
     pub text: String,
 }
@@ -585,8 +590,7 @@ where
     }
 
     fn on_event(&self, event: &tracing::Event<'_>, ctx: tracing_subscriber::layer::Context<'_, S>) {
-        let level = *event.metadata().level();
-        if level > tracing::Level::WARN {
+        if *event.metadata().level() > tracing::Level::WARN {
             return;
         }
         let Some(request_id) = ctx.event_scope(event).and_then(|scope| {
@@ -596,7 +600,7 @@ where
         };
         let mut fields = Fields::default();
         event.record(&mut fields);
-        LOGS.lock().unwrap_or_else(|p| p.into_inner()).push((request_id, LogLine { level, text: fields.text }));
+        LOGS.lock().unwrap_or_else(|p| p.into_inner()).push((request_id, LogLine { text: fields.text }));
     }
 }
 
