@@ -278,3 +278,535 @@ macro_rules! expect_error {
     }};
 }
 pub(crate) use expect_error;
+
+// ---------------------------------------------------------------------------------------------
+// DynamoDB calls recorded and faults injected (round_trips, faults, nfm_e2e, opensearch_e2e)
+// ---------------------------------------------------------------------------------------------
+
+/// What [`DynamoCalls`] makes one DynamoDB attempt meet instead of DynamoDB Local's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// A 400 `ProvisionedThroughputExceededException`, as a table over its capacity answers.
+    Throttle,
+    /// A 500 `InternalServerError` from DynamoDB.
+    ServerError,
+    /// The attempt times out (a timeout-classified connector error; nothing reaches DynamoDB).
+    Timeout,
+    /// The connection drops before an answer (an I/O connector error; nothing reaches DynamoDB).
+    Dropped,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 4] = [Fault::Throttle, Fault::ServerError, Fault::Timeout, Fault::Dropped];
+
+    fn header(self) -> &'static str {
+        match self {
+            Fault::Throttle => "throttle",
+            Fault::ServerError => "server-error",
+            Fault::Timeout => "timeout",
+            Fault::Dropped => "dropped",
+        }
+    }
+
+    fn from_header(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.header() == value)
+    }
+}
+
+/// Every injected fault's text carries this, so a test can find its cause in the logs.
+pub const INJECTED: &str = "injected-fault";
+
+/// The header the interceptor puts on an attempt for [`FaultyNetwork`] to fail it.
+const FAULT_HEADER: &str = "x-test-injected-fault";
+
+#[derive(Debug, Default)]
+struct CallLog {
+    /// The operation name of each call (`GetItem`, `TransactWriteItems`…), in the order started.
+    names: Vec<String>,
+    /// The fault, the call index it hits, and how many more attempts of that call it hits.
+    plan: Option<(Fault, usize, usize)>,
+    /// Attempts that met an injected fault.
+    injected: usize,
+}
+
+/// A DynamoDB interceptor that records each call's operation name and can fail call `i` with a
+/// [`Fault`] on every attempt (what the SDK's retries cannot hide) or on its first attempt only
+/// (what they absorb). Install it with [`faulty_dynamo_store`], which also puts the
+/// [`FaultyNetwork`] that carries the timeouts and dropped connections out.
+#[derive(Debug, Clone, Default)]
+pub struct DynamoCalls(Arc<std::sync::Mutex<CallLog>>);
+
+/// The call index a [`DynamoCalls`] gave this call, in its config bag.
+#[derive(Debug, Clone)]
+struct CallIndex(usize);
+
+impl Storable for CallIndex {
+    type Storer = StoreReplace<Self>;
+}
+
+impl DynamoCalls {
+    fn log(&self) -> std::sync::MutexGuard<'_, CallLog> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Forgets the calls so far (the fault plan stays).
+    pub fn reset(&self) {
+        let mut log = self.log();
+        log.names.clear();
+        log.injected = 0;
+    }
+
+    /// The operation names of the calls since the last reset, in the order they started.
+    pub fn names(&self) -> Vec<String> {
+        self.log().names.clone()
+    }
+
+    /// Calls since the last reset.
+    pub fn count(&self) -> usize {
+        self.log().names.len()
+    }
+
+    /// Attempts that met a fault since the last reset.
+    pub fn injected(&self) -> usize {
+        self.log().injected
+    }
+
+    /// From now, call `index` (counted from the last reset) meets `fault` on every attempt.
+    pub fn fail_call(&self, index: usize, fault: Fault) {
+        self.log().plan = Some((fault, index, usize::MAX));
+    }
+
+    /// From now, call `index` meets `fault` on its first attempt only.
+    pub fn fail_first_attempt(&self, index: usize, fault: Fault) {
+        self.log().plan = Some((fault, index, 1));
+    }
+
+    /// From now, every attempt of every call meets `fault`.
+    pub fn fail_every_call(&self, fault: Fault) {
+        self.log().plan = Some((fault, usize::MAX, usize::MAX));
+    }
+
+    /// No more faults.
+    pub fn heal(&self) {
+        self.log().plan = None;
+    }
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for DynamoCalls {
+    fn name(&self) -> &'static str {
+        "DynamoCalls"
+    }
+
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let name = cfg
+            .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+            .map(|m| m.name().to_owned())
+            .unwrap_or_else(|| "unknown".to_owned());
+        let mut log = self.log();
+        log.names.push(name);
+        let index = log.names.len() - 1;
+        cfg.interceptor_state().store_put(CallIndex(index));
+        Ok(())
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut<'_>,
+        _runtime_components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let Some(CallIndex(index)) = cfg.load::<CallIndex>().cloned() else { return Ok(()) };
+        let mut log = self.log();
+        let fault = match &mut log.plan {
+            Some((fault, at, remaining)) if (*at == index || *at == usize::MAX) && *remaining > 0 => {
+                *remaining = remaining.saturating_sub(1);
+                *fault
+            }
+            _ => return Ok(()),
+        };
+        log.injected += 1;
+        context.request_mut().headers_mut().insert(FAULT_HEADER, fault.header());
+        Ok(())
+    }
+}
+
+/// The HTTP client of a [`faulty_dynamo_store`]: an attempt marked by [`DynamoCalls`] gets its
+/// fault here (an answer made up without DynamoDB Local, or a connector error); any other goes to
+/// DynamoDB Local.
+#[derive(Debug)]
+struct FaultyNetwork(aws_smithy_runtime_api::client::http::SharedHttpClient);
+
+#[derive(Debug)]
+struct FaultyConnector(aws_smithy_runtime_api::client::http::SharedHttpConnector);
+
+fn dynamodb_error(
+    status: u16,
+    error_type: &str,
+    message: &str,
+) -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
+    let body = serde_json::json!({
+        "__type": format!("com.amazonaws.dynamodb.v20120810#{error_type}"),
+        "message": format!("{INJECTED}: {message}"),
+    });
+    let status = aws_smithy_runtime_api::http::StatusCode::try_from(status).unwrap_or_else(|e| panic!("{e}"));
+    let mut response = aws_smithy_runtime_api::client::orchestrator::HttpResponse::new(status, body.to_string().into());
+    response.headers_mut().insert("content-type", "application/x-amz-json-1.0");
+    response
+}
+
+impl aws_smithy_runtime_api::client::http::HttpConnector for FaultyConnector {
+    fn call(
+        &self,
+        mut request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+        use aws_smithy_runtime_api::client::http::HttpConnectorFuture;
+        use aws_smithy_runtime_api::client::result::ConnectorError;
+        let fault = request.headers().get(FAULT_HEADER).and_then(Fault::from_header);
+        request.headers_mut().remove(FAULT_HEADER);
+        let io =
+            |kind: std::io::ErrorKind, what: &str| Box::new(std::io::Error::new(kind, format!("{INJECTED}: {what}")));
+        match fault {
+            None => self.0.call(request),
+            Some(Fault::Throttle) => HttpConnectorFuture::ready(Ok(dynamodb_error(
+                400,
+                "ProvisionedThroughputExceededException",
+                "the level of configured provisioned throughput for the table was exceeded",
+            ))),
+            Some(Fault::ServerError) => {
+                HttpConnectorFuture::ready(Ok(dynamodb_error(500, "InternalServerError", "internal server error")))
+            }
+            Some(Fault::Timeout) => HttpConnectorFuture::ready(Err(ConnectorError::timeout(io(
+                std::io::ErrorKind::TimedOut,
+                "the attempt timed out",
+            )))),
+            Some(Fault::Dropped) => HttpConnectorFuture::ready(Err(ConnectorError::io(io(
+                std::io::ErrorKind::ConnectionReset,
+                "connection reset by peer",
+            )))),
+        }
+    }
+}
+
+impl aws_smithy_runtime_api::client::http::HttpClient for FaultyNetwork {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        aws_smithy_runtime_api::client::http::SharedHttpConnector::new(FaultyConnector(
+            self.0.http_connector(settings, components),
+        ))
+    }
+}
+
+/// A view of `table` through a client with the functions' retries (shared::budget) that records
+/// its calls and injects the faults `calls` is told to. Its timeouts are longer than the
+/// functions': on a loaded test machine a slow DynamoDB Local answer must not become a real
+/// timeout whose retry meets its own applied write (an injected timeout needs no clock).
+pub fn faulty_dynamo_store(table: &str, calls: &DynamoCalls) -> DynamoStore {
+    // DynamoDB Local speaks plain HTTP on loopback.
+    let network = FaultyNetwork(aws_smithy_http_client::Builder::new().build_http());
+    let timeouts = aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .read_timeout(std::time::Duration::from_secs(30))
+        .operation_attempt_timeout(std::time::Duration::from_secs(30))
+        .build();
+    dynamo_store_on(table, |c| {
+        c.http_client(network)
+            .interceptor(calls.clone())
+            .timeout_config(timeouts)
+            .retry_config(shared::budget::dynamodb_retries())
+            // The retry token bucket is shared by every client of a partition in the process: a
+            // partition of its own keeps other cases' faults from spending this one's retries.
+            .retry_partition(aws_sdk_dynamodb::config::retry::RetryPartition::new(format!(
+                "test-{}",
+                uuid::Uuid::new_v4()
+            )))
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logs, captured by request ID
+// ---------------------------------------------------------------------------------------------
+
+/// One warning or error logged while serving a request.
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    /// The message and fields, `name=value` each.
+    pub text: String,
+}
+
+static LOGS: std::sync::Mutex<Vec<(String, LogLine)>> = std::sync::Mutex::new(Vec::new());
+
+/// The request ID of a span, kept in its extensions.
+struct SpanRequestId(String);
+
+#[derive(Default)]
+struct Fields {
+    request_id: Option<String>,
+    text: String,
+}
+
+impl tracing::field::Visit for Fields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "request_id" {
+            self.request_id = Some(format!("{value:?}"));
+        }
+        self.text.push_str(&format!(" {}={value:?}", field.name()));
+    }
+
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "request_id" {
+            self.request_id = Some(value.to_owned());
+        }
+        self.text.push_str(&format!(" {}={value}", field.name()));
+    }
+}
+
+/// Keeps every warning and error logged inside a span that has a `request_id` (the request span
+/// of `shared::operations::serve`), under that ID.
+struct CaptureLayer;
+
+impl<S> tracing_subscriber::Layer<S> for CaptureLayer
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let mut fields = Fields::default();
+        attrs.record(&mut fields);
+        if let (Some(request_id), Some(span)) = (fields.request_id, ctx.span(id)) {
+            span.extensions_mut().insert(SpanRequestId(request_id));
+        }
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: tracing_subscriber::layer::Context<'_, S>) {
+        if *event.metadata().level() > tracing::Level::WARN {
+            return;
+        }
+        let Some(request_id) = ctx.event_scope(event).and_then(|scope| {
+            scope.from_root().find_map(|span| span.extensions().get::<SpanRequestId>().map(|r| r.0.clone()))
+        }) else {
+            return;
+        };
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        LOGS.lock().unwrap_or_else(|p| p.into_inner()).push((request_id, LogLine { text: fields.text }));
+    }
+}
+
+/// Starts keeping the warnings and errors logged under request IDs (once per test binary; the
+/// first call installs the global subscriber).
+pub fn capture_logs() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        use tracing_subscriber::layer::SubscriberExt;
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry().with(CaptureLayer));
+    });
+}
+
+/// The warnings and errors logged under `request_id` (after [`capture_logs`]).
+pub fn logs_of(request_id: &str) -> Vec<LogLine> {
+    LOGS.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter(|(id, _)| id == request_id)
+        .map(|(_, line)| line.clone())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios: requests with placeholders, run through the handler layer on a DynamoDB store
+// ---------------------------------------------------------------------------------------------
+
+/// One request of a scenario. Its labels, query and body may name the case's accounts (`{a0}`,
+/// `{a1}`…) and values captured from earlier answers (`{scope}`, `{pkg}`…).
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub op: shared::Operation,
+    /// Which of the case's accounts sends it.
+    pub caller: usize,
+    pub labels: Vec<(&'static str, String)>,
+    pub query: String,
+    pub body: String,
+    /// (JSON pointer into the answer, name): values later steps can use as `{name}`.
+    pub capture: Vec<(&'static str, &'static str)>,
+    /// The HTTP status it answers when all goes well.
+    pub status: u16,
+}
+
+/// `op` sent by account `caller` with JSON `body` (`Null`: no body), expected to succeed.
+pub fn step(op: shared::Operation, caller: usize, body: serde_json::Value) -> Step {
+    let body = if body.is_null() { String::new() } else { body.to_string() };
+    Step { op, caller, labels: Vec::new(), query: String::new(), body, capture: Vec::new(), status: 200 }
+}
+
+impl Step {
+    pub fn label(mut self, name: &'static str, value: &str) -> Self {
+        self.labels.push((name, value.to_owned()));
+        self
+    }
+
+    pub fn query(mut self, query: &str) -> Self {
+        self.query = query.to_owned();
+        self
+    }
+
+    pub fn capture(mut self, pointer: &'static str, name: &'static str) -> Self {
+        self.capture.push((pointer, name));
+        self
+    }
+
+    pub fn status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+}
+
+/// Accounts handed out to cases, so that cases sharing a table never meet.
+static NEXT_ACCOUNTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Accounts per case.
+const CASE_ACCOUNTS: u64 = 8;
+
+/// One run of a scenario: its own accounts on a shared table, its captured values, and the
+/// DynamoDB client that records (and breaks) its calls.
+pub struct Case {
+    pub app: App,
+    pub calls: DynamoCalls,
+    pub accounts: Vec<String>,
+    vars: Vec<(&'static str, String)>,
+}
+
+/// An answer: the response and its body as JSON.
+#[derive(Debug)]
+pub struct Answer {
+    pub response: shared::ApiResponse,
+    pub json: serde_json::Value,
+}
+
+impl Case {
+    /// A case with fresh accounts on `table` (made by [`dynamo_store`]).
+    pub fn new(table: &str) -> Self {
+        let calls = DynamoCalls::default();
+        let store = faulty_dynamo_store(table, &calls);
+        let n = NEXT_ACCOUNTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let base = 700_000_000_000 + n * CASE_ACCOUNTS;
+        let accounts = (0..CASE_ACCOUNTS).map(|k| format!("{:012}", base + k)).collect();
+        Self { app: App::new(Arc::new(store), REGION), calls, accounts, vars: Vec::new() }
+    }
+
+    /// `template` with the accounts and captured values in place of their placeholders.
+    pub fn fill(&self, template: &str) -> String {
+        let mut out = template.to_owned();
+        for (k, account) in self.accounts.iter().enumerate() {
+            out = out.replace(&format!("{{a{k}}}"), account);
+        }
+        for (name, value) in &self.vars {
+            out = out.replace(&format!("{{{name}}}"), value);
+        }
+        out
+    }
+
+    /// Sends `step` once under a fresh request ID.
+    pub async fn send(&self, step: &Step) -> Answer {
+        let labels = step.labels.iter().map(|(k, v)| (*k, self.fill(v))).collect();
+        let request = shared::ApiRequest {
+            request_id: format!("case-{}", uuid::Uuid::new_v4()),
+            caller: AccountId::parse(&self.accounts[step.caller]),
+            path_params: shared::request::PathParams::new(labels),
+            query: shared::ApiRequest::parse_query(Some(&self.fill(&step.query))),
+            body: self.fill(&step.body).into_bytes(),
+        };
+        let response = shared::operations::dispatch(&self.app, step.op, request).await;
+        let json = serde_json::from_slice(&response.body)
+            .unwrap_or_else(|e| panic!("{:?} answered a body that is not JSON ({e}): {response:?}", step.op));
+        Answer { response, json }
+    }
+
+    /// Sends `step`, expects its status and keeps what it captures; yields the answer's JSON.
+    pub async fn run(&mut self, step: &Step) -> serde_json::Value {
+        let answer = self.send(step).await;
+        assert_eq!(answer.response.status, step.status, "{:?} {}: {}", step.op, self.fill(&step.body), answer.json);
+        for (pointer, name) in step.capture.iter().filter(|_| answer.response.status == 200) {
+            let value = answer
+                .json
+                .pointer(pointer)
+                .and_then(|v| v.as_str())
+                .unwrap_or_else(|| panic!("{:?}: nothing at {pointer} to capture in {}", step.op, answer.json));
+            self.vars.push((name, value.to_owned()));
+        }
+        answer.json
+    }
+
+    /// `value` with what differs from one case to the next replaced: the case's accounts and
+    /// captured values by their placeholders, generated IDs (UUIDs, package IDs) by `<id>`, and
+    /// the values of timestamps (`…At`) and pagination tokens (`…Token`) by `<at>` / `<token>`.
+    pub fn normalize(&self, value: &serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match value {
+            Value::String(s) => {
+                let mut s = s.clone();
+                for (name, var) in &self.vars {
+                    s = s.replace(var.as_str(), &format!("{{{name}}}"));
+                }
+                for (k, account) in self.accounts.iter().enumerate() {
+                    s = s.replace(account.as_str(), &format!("{{a{k}}}"));
+                }
+                Value::String(mask_generated_ids(&s))
+            }
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.normalize(v)).collect()),
+            Value::Object(members) => Value::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = if k.ends_with("At") {
+                            Value::String("<at>".into())
+                        } else if k.ends_with("Token") {
+                            Value::String("<token>".into())
+                        } else {
+                            self.normalize(v)
+                        };
+                        (k.clone(), v)
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+}
+
+/// `s` with each UUID and each `pkg-` package ID in it replaced by `<id>`.
+fn mask_generated_ids(s: &str) -> String {
+    let hex = |b: &u8| b.is_ascii_hexdigit();
+    let bytes = s.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        let uuid = rest.len() >= 36
+            && rest[..36]
+                .iter()
+                .enumerate()
+                .all(|(j, b)| if [8, 13, 18, 23].contains(&j) { *b == b'-' } else { hex(b) });
+        let package = rest.starts_with(b"pkg-") && rest.len() >= 24 && rest[4..24].iter().all(hex);
+        if uuid || package {
+            out.push_str("<id>");
+            i += if uuid { 36 } else { 24 };
+        } else {
+            let c = s[i..].chars().next().unwrap_or_default();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}

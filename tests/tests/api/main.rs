@@ -18,6 +18,10 @@ mod opensearch_e2e;
 mod http_hardening;
 mod json_objects;
 
+// Faults injected into every DynamoDB call of every operation, and the calls each one makes.
+mod faults;
+mod round_trips;
+
 // Hardening: property tests of every parser, and the real binary killed with SIGKILL mid-writes.
 mod kill9;
 mod parser_properties;

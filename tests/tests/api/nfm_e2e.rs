@@ -5,13 +5,11 @@
 //! what the SDK cannot send (malformed JSON, oversized bodies, unknown routes, empty labels) goes
 //! through `TestServer::raw`. Errors are checked by modeled variant, by `meta().code()` and by
 //! HTTP status, and every refused request is followed by a read showing that nothing was written.
-//! Failures of the backing store (docs/conventions.md §3.4) are played by a store that always fails.
+//! Failures of the backing store (docs/conventions.md §3.4) are injected into every DynamoDB call.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use async_trait::async_trait;
 use aws_sdk_networkflowmonitor::Client;
 use aws_sdk_networkflowmonitor::config::retry::RetryConfig;
 use aws_sdk_networkflowmonitor::error::ProvideErrorMetadata;
@@ -24,12 +22,10 @@ use aws_sdk_networkflowmonitor::operation::tag_resource::TagResourceError;
 use aws_sdk_networkflowmonitor::operation::untag_resource::UntagResourceError;
 use aws_sdk_networkflowmonitor::operation::update_scope::UpdateScopeError;
 use aws_sdk_networkflowmonitor::types::{ScopeStatus, TargetId, TargetIdentifier, TargetResource, TargetType};
-use shared::common::{AccountId, TagKeys, Tags};
-use shared::nfm::domain::TargetChanges;
-use shared::store::{CreateOutcome, Scope, ScopeStore, StoreError, TokenRecord};
 
 use crate::helpers::{
-    LOCAL_DEFAULT, REGION, StoreKind, TestServer, assert_raw_error, embedded_store, expect_error, on_both_stores,
+    DynamoCalls, Fault, INJECTED, LOCAL_DEFAULT, REGION, StoreKind, TestServer, assert_raw_error, dynamo_store,
+    expect_error, faulty_dynamo_store, on_both_stores,
 };
 
 /// The tenant most tests act as, and a second one for tenancy checks.
@@ -1538,66 +1534,17 @@ async fn raw_tag_routes(kind: StoreKind) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Failures of the backing store (docs/conventions.md §3.4): the same for any store, so one store that fails
+// Failures of the backing store (docs/conventions.md §3.4): every DynamoDB call fails
 // ---------------------------------------------------------------------------------------------
 
-/// A store whose every call fails with the error `fail` makes, counting the calls.
-struct FailingStore {
-    fail: fn() -> StoreError,
-    calls: AtomicUsize,
-}
-
-impl FailingStore {
-    fn fail<T>(&self) -> Result<T, StoreError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        Err((self.fail)())
-    }
-}
-
-#[async_trait]
-impl ScopeStore for FailingStore {
-    async fn create_scope(
-        &self,
-        _scope: &Scope,
-        _token: Option<&TokenRecord>,
-        _now: i64,
-    ) -> Result<CreateOutcome, StoreError> {
-        self.fail()
-    }
-
-    async fn get_scope(&self, _account: &AccountId) -> Result<Option<Scope>, StoreError> {
-        self.fail()
-    }
-
-    async fn update_scope(
-        &self,
-        _account: &AccountId,
-        _scope_id: &str,
-        _changes: &TargetChanges,
-    ) -> Result<Scope, StoreError> {
-        self.fail()
-    }
-
-    async fn delete_scope(&self, _account: &AccountId, _scope_id: &str) -> Result<(), StoreError> {
-        self.fail()
-    }
-
-    async fn tag_scope(&self, _account: &AccountId, _scope_id: &str, _tags: &Tags) -> Result<Scope, StoreError> {
-        self.fail()
-    }
-
-    async fn untag_scope(&self, _account: &AccountId, _scope_id: &str, _keys: &TagKeys) -> Result<Scope, StoreError> {
-        self.fail()
-    }
-}
-
-const CAUSE: &str = "secret-table-name-and-stack-trace";
-
-async fn failing_server(fail: fn() -> StoreError) -> (TestServer, Arc<FailingStore>) {
-    let store = Arc::new(FailingStore { fail, calls: AtomicUsize::new(0) });
-    let healthy = embedded_store();
-    let app = shared::App::from_stores(store.clone(), healthy.clone(), healthy, REGION);
-    (TestServer::serve(app).await, store)
+/// The local server on a DynamoDB store whose every DynamoDB call meets `fault` on every attempt
+/// (so the adapter's SDK retries cannot absorb it), with the recorder of those calls.
+async fn failing_server(fault: Fault) -> (TestServer, DynamoCalls) {
+    let table = dynamo_store().await.table().to_owned();
+    let calls = DynamoCalls::default();
+    calls.fail_every_call(fault);
+    let store = faulty_dynamo_store(&table, &calls);
+    (TestServer::serve(shared::App::new(Arc::new(store), REGION)).await, calls)
 }
 
 /// An SDK client of `server` acting as ME that does not retry.
@@ -1635,40 +1582,40 @@ macro_rules! every_operation_fails_with {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn store_throttling_is_a_throttling_exception() {
-    let (server, store) = failing_server(|| StoreError::Throttled(CAUSE.to_owned())).await;
+    let (server, calls) = failing_server(Fault::Throttle).await;
     for message in every_operation_fails_with!(no_retry_client(&server), ThrottlingException, 429) {
-        assert!(!message.contains(CAUSE), "the cause leaked");
+        assert!(!message.contains(INJECTED), "the cause leaked");
     }
-    assert_eq!(store.calls.load(Ordering::SeqCst), 8, "one store call per request");
+    assert_eq!(calls.count(), 8, "one DynamoDB call per request");
 
     // The SDK's default (standard) retry retries it: three attempts.
-    let before = store.calls.load(Ordering::SeqCst);
+    let before = calls.count();
     expect_error!(server.nfm(ME).list_scopes().send().await, ListScopesError::ThrottlingException, 429);
-    assert_eq!(store.calls.load(Ordering::SeqCst) - before, 3);
+    assert_eq!(calls.count() - before, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn store_failures_are_generic_internal_server_exceptions() {
-    let (server, store) = failing_server(|| StoreError::Backend(CAUSE.to_owned())).await;
+    let (server, calls) = failing_server(Fault::ServerError).await;
     for message in every_operation_fails_with!(no_retry_client(&server), InternalServerException, 500) {
-        assert!(!message.contains(CAUSE), "the cause leaked: {message}");
+        assert!(!message.contains(INJECTED), "the cause leaked: {message}");
         assert!(message.contains("internal error"), "{message}");
     }
-    assert_eq!(store.calls.load(Ordering::SeqCst), 8, "one store call per request");
+    assert_eq!(calls.count(), 8, "one DynamoDB call per request");
 
     // On the wire: a JSON object body even for a 500, with the modeled type and a request id.
     let resp = server.raw("GET", "/scopes", b"").await;
     let message = assert_raw_error(&resp, 500, "InternalServerException");
-    assert!(!message.contains(CAUSE), "{message}");
-    assert!(!resp.body.contains(CAUSE), "{resp:?}");
+    assert!(!message.contains(INJECTED), "{message}");
+    assert!(!resp.body.contains(INJECTED), "{resp:?}");
 
     // InternalServerException is retryable: the default SDK client tries three times.
-    let before = store.calls.load(Ordering::SeqCst);
+    let before = calls.count();
     expect_error!(server.nfm(ME).get_scope().scope_id("x").send().await, GetScopeError::InternalServerException, 500);
-    assert_eq!(store.calls.load(Ordering::SeqCst) - before, 3);
+    assert_eq!(calls.count() - before, 3);
 
     // Validation happens before the store is touched: a bad request is still a 400.
-    let before = store.calls.load(Ordering::SeqCst);
+    let before = calls.count();
     let client = no_retry_client(&server);
     expect_error!(
         client.create_scope().targets(target(ME, "us-east")).send().await,
@@ -1694,7 +1641,7 @@ async fn store_failures_are_generic_internal_server_exceptions() {
         ListTagsForResourceError::ResourceNotFoundException,
         404
     );
-    assert_eq!(store.calls.load(Ordering::SeqCst), before, "a refused request reached the store");
+    assert_eq!(calls.count(), before, "a refused request reached DynamoDB");
 }
 
 on_both_stores!(

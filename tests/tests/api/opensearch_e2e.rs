@@ -5,13 +5,11 @@
 //! errors by modeled variant, `meta().code()`, HTTP status and a message naming the member; every
 //! refused request is followed by a read showing that nothing was written. What the SDK cannot
 //! send (wrong JSON types, malformed bodies) goes through `TestServer::raw`. Failures of the
-//! backing store are played by a package store that always fails.
+//! backing store are injected into every DynamoDB call.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use aws_sdk_opensearch::Client;
 use aws_sdk_opensearch::config::retry::RetryConfig;
 use aws_sdk_opensearch::error::ProvideErrorMetadata;
@@ -30,13 +28,10 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use shared::common::AccountId;
-use shared::opensearch::domain::{PackageId, PackageUpdate, ScopeOperation, UserSet};
-use shared::store::StoreError;
-use shared::store::packages::{Listing, Package, PackageStore, PackageVersion};
 
 use crate::helpers::{
-    LOCAL_DEFAULT, REGION, StoreKind, TestServer, assert_raw_error, embedded_store, expect_error, now, on_both_stores,
+    DynamoCalls, Fault, INJECTED, LOCAL_DEFAULT, REGION, StoreKind, TestServer, assert_raw_error, dynamo_store,
+    expect_error, faulty_dynamo_store, now, on_both_stores,
 };
 
 /// The tenant most tests act as, and others for tenancy checks.
@@ -1398,78 +1393,17 @@ async fn raw_wrong_json_types_are_validation_errors(kind: StoreKind) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Failures of the backing store (docs/conventions.md §3.4): one package store that always fails
+// Failures of the backing store (docs/conventions.md §3.4): every DynamoDB call fails
 // ---------------------------------------------------------------------------------------------
 
-/// A package store whose every call fails with the error `fail` makes, counting the calls.
-struct FailingPackages {
-    fail: fn() -> StoreError,
-    calls: AtomicUsize,
-}
-
-impl FailingPackages {
-    fn fail<T>(&self) -> Result<T, StoreError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        Err((self.fail)())
-    }
-}
-
-#[async_trait]
-impl PackageStore for FailingPackages {
-    async fn create_package(&self, _package: &Package) -> Result<(), StoreError> {
-        self.fail()
-    }
-
-    async fn get_package(&self, _owner: &AccountId, _id: &PackageId) -> Result<Option<Package>, StoreError> {
-        self.fail()
-    }
-
-    async fn update_package_scope(
-        &self,
-        _owner: &AccountId,
-        _id: &PackageId,
-        _operation: ScopeOperation,
-        _users: &UserSet,
-        _now: i64,
-    ) -> Result<Package, StoreError> {
-        self.fail()
-    }
-
-    async fn visible_page(&self, _caller: &AccountId, _listing: &Listing<'_>) -> Result<Vec<Package>, StoreError> {
-        self.fail()
-    }
-
-    async fn delete_package(&self, _owner: &AccountId, _id: &PackageId) -> Result<Package, StoreError> {
-        self.fail()
-    }
-
-    async fn update_package(
-        &self,
-        _owner: &AccountId,
-        _update: &PackageUpdate,
-        _now: i64,
-    ) -> Result<Package, StoreError> {
-        self.fail()
-    }
-
-    async fn package_history(
-        &self,
-        _owner: &AccountId,
-        _id: &PackageId,
-        _before: Option<u64>,
-        _limit: usize,
-    ) -> Result<Vec<PackageVersion>, StoreError> {
-        self.fail()
-    }
-}
-
-const CAUSE: &str = "secret-table-name-and-stack-trace";
-
-async fn failing_server(fail: fn() -> StoreError) -> (TestServer, Arc<FailingPackages>) {
-    let store = Arc::new(FailingPackages { fail, calls: AtomicUsize::new(0) });
-    let healthy = embedded_store();
-    let app = shared::App::from_stores(healthy.clone(), store.clone(), healthy, REGION);
-    (TestServer::serve(app).await, store)
+/// The local server on a DynamoDB store whose every DynamoDB call meets `fault` on every attempt
+/// (so the adapter's SDK retries cannot absorb it), with the recorder of those calls.
+async fn failing_server(fault: Fault) -> (TestServer, DynamoCalls) {
+    let table = dynamo_store().await.table().to_owned();
+    let calls = DynamoCalls::default();
+    calls.fail_every_call(fault);
+    let store = faulty_dynamo_store(&table, &calls);
+    (TestServer::serve(shared::App::new(Arc::new(store), REGION)).await, calls)
 }
 
 fn no_retry_client(server: &TestServer) -> Client {
@@ -1516,20 +1450,23 @@ async fn every_operation(client: &Client) -> Vec<(&'static str, Option<u16>, Opt
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn store_failures_are_generic_internal_exceptions() {
-    let (server, store) = failing_server(|| StoreError::Backend(CAUSE.to_owned())).await;
+    let (server, calls) = failing_server(Fault::ServerError).await;
     for (op, status, code, message) in every_operation(&no_retry_client(&server)).await {
         assert_eq!(status, Some(500), "{op}");
         assert_eq!(code.as_deref(), Some("InternalException"), "{op}: OpenSearch's shape name");
-        assert!(!message.contains(CAUSE), "{op}: the cause leaked: {message}");
+        assert!(!message.contains(INJECTED), "{op}: the cause leaked: {message}");
         assert!(message.contains("internal error"), "{op}: {message}");
     }
-    assert_eq!(store.calls.load(Ordering::SeqCst), 6, "one store call per request");
+    // The first call of each fails the request: CreatePackage's transaction, UpdatePackageScope's
+    // UpdateItem, one of DescribePackages' three Queries at once, the GetItem of the others (with
+    // GetPackageVersionHistory's Query beside it).
+    assert_eq!(calls.count(), 9, "{:?}", calls.names());
     let resp = server.raw("POST", DESCRIBE, b"{}").await;
     let message = assert_raw_error(&resp, 500, "InternalException");
-    assert!(!message.contains(CAUSE) && !resp.body.contains(CAUSE), "{resp:?}");
+    assert!(!message.contains(INJECTED) && !resp.body.contains(INJECTED), "{resp:?}");
 
     // Validation happens before the store is touched.
-    let before = store.calls.load(Ordering::SeqCst);
+    let before = calls.count();
     let client = no_retry_client(&server);
     let r = client.update_package_scope().package_id("nope").operation(PackageScopeOperationEnum::Add).send().await;
     expect_error!(r, UpdatePackageScopeError::ValidationException, 400);
@@ -1541,18 +1478,18 @@ async fn store_failures_are_generic_internal_exceptions() {
     expect_error!(r, UpdatePackageError::ValidationException, 400);
     let r = client.get_package_version_history().package_id(UNKNOWN_ID).next_token("garbage").send().await;
     expect_error!(r, GetPackageVersionHistoryError::ValidationException, 400);
-    assert_eq!(store.calls.load(Ordering::SeqCst), before, "a refused request reached the store");
+    assert_eq!(calls.count(), before, "a refused request reached DynamoDB");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn store_throttling_is_a_throttling_exception() {
-    let (server, store) = failing_server(|| StoreError::Throttled(CAUSE.to_owned())).await;
+    let (server, calls) = failing_server(Fault::Throttle).await;
     for (op, status, code, message) in every_operation(&no_retry_client(&server)).await {
         assert_eq!(status, Some(429), "{op}");
         assert_eq!(code.as_deref(), Some("ThrottlingException"), "{op}");
-        assert!(!message.contains(CAUSE), "{op}: the cause leaked");
+        assert!(!message.contains(INJECTED), "{op}: the cause leaked");
     }
-    assert_eq!(store.calls.load(Ordering::SeqCst), 6);
+    assert_eq!(calls.count(), 9, "{:?}", calls.names());
 }
 
 on_both_stores!(
