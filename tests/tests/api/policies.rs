@@ -409,18 +409,25 @@ async fn each_opensearch_function_policy_grants_exactly_the_actions_its_code_cal
     assert_eq!(statuses, [200, 409, 409]);
     assert_eq!(h.recorder.take(), template_actions(history), "GetPackageVersionHistory");
 
-    // DeletePackage: a shared package, then gone, then another tenant's attempt.
+    // DeletePackage: a package shared with 1000 accounts (too many share entries for its
+    // transaction: they are deleted after it), a shared package, then gone, then another
+    // tenant's attempt.
+    let big = h.prepare(Operation::CreatePackage, owner, none, package_body("widely-shared", true)).await;
+    let big = big["PackageDetails"]["PackageID"].as_str().unwrap().to_owned();
+    h.prepare(Operation::UpdatePackageScope, owner, none, scope_change(&big, "ADD", &many)).await;
+    h.recorder.take();
     let statuses = h
         .statuses(
             Operation::DeletePackage,
             &[
+                (owner, &[("PackageID", big.as_str())], "", null.clone()),
                 (owner, &[("PackageID", shared.as_str())], "", null.clone()),
                 (owner, &[("PackageID", shared.as_str())], "", null.clone()),
                 (other, &[("PackageID", closed.as_str())], "", null.clone()),
             ],
         )
         .await;
-    assert_eq!(statuses, [200, 409, 409]);
+    assert_eq!(statuses, [200, 200, 409, 409]);
     assert_eq!(h.recorder.take(), template_actions(Operation::DeletePackage), "DeletePackage");
 }
 

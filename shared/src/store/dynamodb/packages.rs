@@ -812,7 +812,8 @@ impl PackageStore for DynamoStore {
             let inline = items.len() + leftovers.len() <= MAX_TRANSACTION_ITEMS;
             if inline {
                 for key in leftovers {
-                    let delete = Delete::builder().table_name(&self.table).set_key(Some(key)).build().map_err(build_error)?;
+                    let delete =
+                        Delete::builder().table_name(&self.table).set_key(Some(key)).build().map_err(build_error)?;
                     items.push(TransactWriteItem::builder().delete(delete).build());
                 }
             }
