@@ -198,12 +198,16 @@ pub async fn serve(
             }
             Err(error) if is_connection_error(&error) => continue,
             Err(error) => {
-                // Out of file descriptors (or memory): free one held by a waiting client, and
-                // back off rather than spin.
-                let evicted = registry.evict_one();
-                tracing::warn!(%error, evicted, retry_in = ?backoff, "accept failed");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(1));
+                // Out of file descriptors (or memory): free one held by a waiting client and
+                // give its task a moment to close it; with none to free, back off rather than spin.
+                if registry.evict_one() {
+                    tracing::debug!(%error, "accept failed; closed the longest-waiting connection");
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                } else {
+                    tracing::warn!(%error, retry_in = ?backoff, "accept failed");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
                 continue;
             }
         };
