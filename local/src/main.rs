@@ -4,6 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use shared::App;
@@ -43,6 +44,21 @@ struct Args {
     /// Region used in ARNs.
     #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
     region: String,
+    /// Seconds a client has to send a whole request head, from connecting or from its first
+    /// byte; then the connection is closed.
+    #[arg(long, env = "HEADER_TIMEOUT", default_value = "10", value_name = "SECONDS", value_parser = local_api::seconds)]
+    header_timeout: Duration,
+    /// Seconds a kept-alive connection may wait for its next request before it is closed.
+    #[arg(long, env = "IDLE_TIMEOUT", default_value = "60", value_name = "SECONDS", value_parser = local_api::seconds)]
+    idle_timeout: Duration,
+    /// Seconds a client has to send a request body once its head arrived; then the request is
+    /// refused with a ValidationException.
+    #[arg(long, env = "BODY_TIMEOUT", default_value = "30", value_name = "SECONDS", value_parser = local_api::seconds)]
+    body_timeout: Duration,
+    /// Connections held at once; beyond, the longest-waiting one that runs no operation is
+    /// closed (or the new one refused with a ThrottlingException when all are running one).
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
 }
 
 #[derive(Subcommand)]
@@ -103,5 +119,11 @@ async fn run(args: Args) -> Result<(), String> {
     let address = SocketAddr::new(args.host, args.port);
     let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| format!("binding {address}: {e}"))?;
     println!("scopes API listening on http://{address} (store: {described})");
-    local_api::serve(listener, app).await.map_err(|e| e.to_string())
+    let limits = local_api::ServeLimits {
+        header_timeout: args.header_timeout,
+        idle_timeout: args.idle_timeout,
+        body_timeout: args.body_timeout,
+        max_connections: args.max_connections as usize,
+    };
+    local_api::serve_with(listener, app, limits).await.map_err(|e| e.to_string())
 }
