@@ -123,6 +123,35 @@ pub fn rescoped(
     Ok(Package { users: next, version: current.version + 1, last_updated_at: now, ..current.clone() })
 }
 
+/// Whether an ADD of `users` finds nothing to do on `current`: every user is in the scope
+/// already and the package's last scope write completed its share entries (`pending` false).
+/// Then nothing is written and `current` is the answer. A pending package is written again, so
+/// that a write cut off between the package and its share entries is repaired by the next
+/// (the caller's retry).
+pub fn add_is_no_op(current: &Package, pending: bool, users: &UserSet) -> bool {
+    !pending && users.iter().all(|user| current.users.contains(user))
+}
+
+/// The share entries a scope write brings up to date, from the package before it (`old`, with
+/// `pending` when the write before it did not complete its entries) and after it (`new`):
+/// `(put, delete)`. Put: the users it added, or every user of `new` when `old` was pending.
+/// Delete: the users it took out of the scope, and for REMOVE every user it names (an entry left
+/// by a cut-off write is removed by the retry).
+pub fn share_changes(
+    old: &Package,
+    pending: bool,
+    new: &Package,
+    operation: ScopeOperation,
+    users: &UserSet,
+) -> (UserSet, UserSet) {
+    let put = if pending { new.users.clone() } else { new.users.difference(&old.users) };
+    let delete = match operation {
+        ScopeOperation::Remove => users.clone(),
+        ScopeOperation::Add | ScopeOperation::Override => old.users.difference(&new.users),
+    };
+    (put, delete)
+}
+
 /// The history entry of a new package's first version.
 pub fn first_version(package: &Package) -> PackageVersion {
     PackageVersion {
@@ -324,6 +353,30 @@ mod tests {
         let caller = AccountId::parse("111122223333").expect("account");
         assert!(!shared_candidate(&caller, "111122223333"), "the caller's own are listed as its own");
         assert!(shared_candidate(&caller, "444455556666"));
+    }
+
+    #[test]
+    fn an_add_of_present_users_writes_nothing_unless_the_entries_are_pending() {
+        let p = package(true, &["111111111111", "GLOBAL"]);
+        assert!(add_is_no_op(&p, false, &users(&["GLOBAL"])));
+        assert!(!add_is_no_op(&p, true, &users(&["GLOBAL"])), "a cut-off write is repaired by the retry");
+        assert!(!add_is_no_op(&p, false, &users(&["GLOBAL", "222222222222"])));
+    }
+
+    #[test]
+    fn a_scope_write_puts_the_added_entries_and_deletes_the_removed_ones() {
+        let old = package(true, &["111111111111", "222222222222"]);
+        let add = users(&["222222222222", "333333333333"]);
+        let new = rescoped(&old, Add, &add, 30).unwrap();
+        assert_eq!(share_changes(&old, false, &new, Add, &add), (users(&["333333333333"]), users(&[])));
+        let all = users(&["111111111111", "222222222222", "333333333333"]);
+        assert_eq!(share_changes(&old, true, &new, Add, &add), (all, users(&[])), "pending: every entry again");
+        let remove = users(&["222222222222", "999999999999"]);
+        let new = rescoped(&old, Remove, &remove, 30).unwrap();
+        assert_eq!(share_changes(&old, false, &new, Remove, &remove), (users(&[]), remove.clone()));
+        let over = users(&["333333333333"]);
+        let new = rescoped(&old, Override, &over, 30).unwrap();
+        assert_eq!(share_changes(&old, false, &new, Override, &over), (over.clone(), old.users.clone()));
     }
 
     #[test]

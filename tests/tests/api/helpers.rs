@@ -39,9 +39,19 @@ pub fn dynamodb_endpoint() -> String {
     })
 }
 
-/// A DynamoDB store on a fresh table of DynamoDB Local.
+/// A DynamoDB store on a fresh table of DynamoDB Local. The client is the adapter's own
+/// (shared::budget's retries) with longer timeouts: DynamoDB Local on a busy 2-core test machine
+/// can take longer than the 2 s a Lambda allows a DynamoDB call, and what the suites check is
+/// behaviour, not latency (the faults suite injects its timeouts).
 pub async fn dynamo_store() -> DynamoStore {
     let (client, _) = dynamodb_client(Some(&dynamodb_endpoint()), Some(REGION)).await;
+    let timeouts = aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .read_timeout(std::time::Duration::from_secs(30))
+        .operation_attempt_timeout(std::time::Duration::from_secs(30))
+        .operation_timeout(std::time::Duration::from_secs(60))
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(client.config().to_builder().timeout_config(timeouts).build());
     let store = DynamoStore::new(client, format!("test-{}", uuid::Uuid::new_v4()));
     store.create_table().await.unwrap_or_else(|e| panic!("creating a table on DynamoDB Local: {e}"));
     store

@@ -12,7 +12,10 @@
 //! caller with Queries. They are written after the package, each conditional on the version of
 //! the package write (`attribute_not_exists(pk) OR version < :v`), so an entry is present
 //! whenever the latest write that touched its user added it; a stale one is harmless because
-//! readers check membership on the package.
+//! readers check membership on the package. Every scope write sets `sharesPending` on the
+//! package and removes it once its entries are written: a function cut off in between (a crash,
+//! a timeout, a DynamoDB fault) leaves the mark, and the caller's retry, which would otherwise
+//! find nothing to do, writes again and puts every entry of the scope.
 //!
 //! `version` counts every write of the package; `packageVersion` counts its versions (1 at
 //! creation, +1 per UpdatePackage), and each version's history entry is written in the same
@@ -41,8 +44,8 @@ use crate::opensearch::domain::{
     PackageType, PackageUpdate, PackageUser, Requirement, ScopeOperation, UserSet, name_taken,
 };
 use crate::store::packages::{
-    Listing, Package, PackageStore, PackageVersion, check_scope_request, first_version, history_versions, rescoped,
-    shared_candidate, updated, vendable, writes_nothing,
+    Listing, Package, PackageStore, PackageVersion, add_is_no_op, check_scope_request, first_version, history_versions,
+    rescoped, share_changes, shared_candidate, updated, vendable, writes_nothing,
 };
 use crate::store::{MAX_UPDATE_ATTEMPTS, StoreError};
 
@@ -287,10 +290,32 @@ fn package_from_item(item: &Item) -> Result<Package, StoreError> {
 
 /// What a scope write did: the package as written, and whose share entries to put and delete.
 struct ScopeWrite {
+    /// The package as written.
     package: Package,
-    added: UserSet,
-    removed: UserSet,
+    /// The share entries to put and to delete ([`share_changes`]).
+    put: UserSet,
+    delete: UserSet,
 }
+
+/// What a scope write did: wrote the package (its share entries still to bring up to date), or
+/// found nothing to do (an ADD of present users: [`add_is_no_op`]).
+enum Scoped {
+    Written(ScopeWrite),
+    Unchanged(Package),
+}
+
+/// The package item attribute set by every scope write and removed once its share entries are
+/// written: a write cut off in between leaves it, and the next scope write repairs the entries.
+const PENDING: &str = "sharesPending";
+
+/// The package in `item`, and whether its share entries are pending.
+fn package_and_pending(item: &Item) -> Result<(Package, bool), StoreError> {
+    Ok((package_from_item(item)?, item.contains_key(PENDING)))
+}
+
+/// An ADD naming at most this many users is written only when it changes something (each user
+/// is named in the condition, within DynamoDB's 4 KB expression limit); a larger one always writes.
+const NO_OP_CHECKED_USERS: usize = 100;
 
 /// Classifies the item that came back with a failed `attribute_exists(pk) AND vending = :true`
 /// by [`vendable`]: no item is not-found, vending off is disabled; otherwise the item is returned.
@@ -303,57 +328,81 @@ const VENDABLE: &str = "attribute_exists(pk) AND vending = :true";
 
 impl DynamoStore {
     /// An UpdateItem of the package's scope with what every scope write shares: the key, `#users`
-    /// (a DynamoDB reserved word), `:one`, `:now`, and the old item back on a failed condition.
+    /// (a DynamoDB reserved word), `#pending`, `:one`, `:now`, `:true`, and the old item back,
+    /// whether it applied (the new package is computed from it) or its condition failed.
     fn scope_update(&self, owner: &AccountId, id: &PackageId, now: i64) -> UpdateItemFluentBuilder {
         self.client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(package_key(owner, id)))
             .expression_attribute_names("#users", "users")
+            .expression_attribute_names("#pending", PENDING)
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .return_values(ReturnValue::AllOld)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
     }
 
     /// ADD: one UpdateItem whose condition holds the cap without reading first, as long as the
-    /// current set has room for the whole request. When it has not, the exact union is computed
-    /// from the item that came back, and the write is retried conditional on its version.
+    /// current set has room for the whole request, and (for up to [`NO_OP_CHECKED_USERS`] users)
+    /// applies only when a user is new or the entries are pending. A failed condition is decided
+    /// from the item that came back: not found, vending off, over the cap, nothing to do, or the
+    /// guard was only conservative and the write is retried conditional on that item's version.
     async fn add_users(
         &self,
         owner: &AccountId,
         id: &PackageId,
         users: &UserSet,
         now: i64,
-    ) -> Result<ScopeWrite, StoreError> {
+    ) -> Result<Scoped, StoreError> {
         let room = MAX_USERS.saturating_sub(users.len());
+        let named = users.len() <= NO_OP_CHECKED_USERS;
         let mut expected_version: Option<u64> = None;
         for attempt in 0..MAX_UPDATE_ATTEMPTS {
             let request = self
                 .scope_update(owner, id, now)
-                .update_expression("ADD #users :u, version :one SET lastUpdatedAt = :now")
-                .expression_attribute_values(":u", users_value(users))
-                .return_values(ReturnValue::AllNew);
+                .update_expression("ADD #users :u, version :one SET lastUpdatedAt = :now, #pending = :true")
+                .expression_attribute_values(":u", users_value(users));
             let request = match expected_version {
-                None => request
-                    .condition_expression(format!(
-                        "{VENDABLE} AND (attribute_not_exists(#users) OR size(#users) <= :room)"
-                    ))
-                    .expression_attribute_values(":true", AttributeValue::Bool(true))
-                    .expression_attribute_values(":room", n(room)),
+                None => {
+                    let mut condition =
+                        format!("{VENDABLE} AND (attribute_not_exists(#users) OR size(#users) <= :room)");
+                    let mut request = request.expression_attribute_values(":room", n(room));
+                    if named {
+                        let mut contained = Vec::with_capacity(users.len());
+                        for (i, user) in users.iter().enumerate() {
+                            contained.push(format!("contains(#users, :c{i})"));
+                            request = request.expression_attribute_values(format!(":c{i}"), s(user.as_str()));
+                        }
+                        condition.push_str(&format!(
+                            " AND (attribute_exists(#pending) OR NOT ({}))",
+                            contained.join(" AND ")
+                        ));
+                    }
+                    request.condition_expression(condition)
+                }
                 Some(version) => {
                     request.condition_expression("version = :v").expression_attribute_values(":v", n(version))
                 }
             };
             match self.send_update(request).await? {
                 Ok(out) => {
-                    let package = package_from_item(out.attributes().ok_or_else(|| corrupt("ADD result"))?)?;
-                    return Ok(ScopeWrite { package, added: users.clone(), removed: UserSet::default() });
+                    let (old, pending) = package_and_pending(out.attributes().ok_or_else(|| corrupt("ADD result"))?)?;
+                    let package = rescoped(&old, ScopeOperation::Add, users, now)?;
+                    let (put, delete) = share_changes(&old, pending, &package, ScopeOperation::Add, users);
+                    return Ok(Scoped::Written(ScopeWrite { package, put, delete }));
                 }
                 Err(old) => {
+                    let pending = old.as_ref().is_some_and(|item| item.contains_key(PENDING));
                     let old = refused(id, old.as_ref())?;
-                    // Over the cap for real: refuse. Else the guard was only conservative
-                    // (overlap) or someone wrote in between: retry on this exact version.
+                    // Over the cap for real: refuse. Nothing to do: answer. Else the guard was
+                    // only conservative (overlap) or someone wrote in between: retry on this
+                    // exact version.
                     rescoped(&old, ScopeOperation::Add, users, now)?;
+                    if add_is_no_op(&old, pending, users) {
+                        return Ok(Scoped::Unchanged(old));
+                    }
                     if expected_version.is_some() {
                         backoff(attempt).await;
                     }
@@ -365,8 +414,8 @@ impl DynamoStore {
     }
 
     /// REMOVE or OVERRIDE: one UpdateItem on a vendable package. REMOVE `DELETE`s the users
-    /// (absent ones are a no-op) and gets the new item back; OVERRIDE replaces the set (or removes
-    /// it, for `[]`) and gets the old item back, so the users it dropped are known.
+    /// (absent ones are a no-op); OVERRIDE replaces the set (or removes it, for `[]`). The old
+    /// item comes back, so the new scope and the users it dropped are known.
     async fn remove_or_override(
         &self,
         owner: &AccountId,
@@ -374,26 +423,18 @@ impl DynamoStore {
         operation: ScopeOperation,
         users: &UserSet,
         now: i64,
-    ) -> Result<ScopeWrite, StoreError> {
-        let overriding = operation == ScopeOperation::Override;
-        let request = self
-            .scope_update(owner, id, now)
-            .condition_expression(VENDABLE)
-            .expression_attribute_values(":true", AttributeValue::Bool(true));
-        let request = if !overriding {
-            request
-                .update_expression("DELETE #users :u ADD version :one SET lastUpdatedAt = :now")
-                .expression_attribute_values(":u", users_value(users))
-                .return_values(ReturnValue::AllNew)
-        } else if users.is_empty() {
-            request
-                .update_expression("REMOVE #users SET lastUpdatedAt = :now ADD version :one")
-                .return_values(ReturnValue::AllOld)
-        } else {
-            request
-                .update_expression("SET #users = :u, lastUpdatedAt = :now ADD version :one")
-                .expression_attribute_values(":u", users_value(users))
-                .return_values(ReturnValue::AllOld)
+    ) -> Result<Scoped, StoreError> {
+        let request = self.scope_update(owner, id, now).condition_expression(VENDABLE);
+        let request = match operation {
+            ScopeOperation::Remove => request
+                .update_expression("DELETE #users :u ADD version :one SET lastUpdatedAt = :now, #pending = :true")
+                .expression_attribute_values(":u", users_value(users)),
+            _ if users.is_empty() => {
+                request.update_expression("REMOVE #users SET lastUpdatedAt = :now, #pending = :true ADD version :one")
+            }
+            _ => request
+                .update_expression("SET #users = :u, lastUpdatedAt = :now, #pending = :true ADD version :one")
+                .expression_attribute_values(":u", users_value(users)),
         };
         let out = match self.send_update(request).await? {
             Ok(out) => out,
@@ -406,12 +447,28 @@ impl DynamoStore {
             }
         };
         let returned = out.attributes().ok_or_else(|| corrupt(&format!("{} result", operation.as_str())))?;
-        let returned = package_from_item(returned)?;
-        if !overriding {
-            return Ok(ScopeWrite { package: returned, added: UserSet::default(), removed: users.clone() });
-        }
-        let package = rescoped(&returned, operation, users, now)?;
-        Ok(ScopeWrite { package, added: users.clone(), removed: returned.users.difference(users) })
+        let (old, pending) = package_and_pending(returned)?;
+        let package = rescoped(&old, operation, users, now)?;
+        let (put, delete) = share_changes(&old, pending, &package, operation, users);
+        Ok(Scoped::Written(ScopeWrite { package, put, delete }))
+    }
+
+    /// Marks the share entries of the scope write that made `package` complete, unless a newer
+    /// scope write has happened since (it clears the mark itself once its own are written).
+    async fn clear_pending(&self, package: &Package) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(package_key(&package.owner, &package.id)))
+            .update_expression("REMOVE #pending")
+            .condition_expression("version = :v")
+            .expression_attribute_names("#pending", PENDING)
+            .expression_attribute_values(":v", n(package.version))
+            .send()
+            .await;
+        applied(result)?;
+        Ok(())
     }
 
     /// Puts (`present`) or deletes the share entry of `user` for package `id`, unless a write of
@@ -462,10 +519,10 @@ impl DynamoStore {
         let p = &write.package;
         // Owned items: a stream over borrowed ones trips the async-trait future's lifetimes.
         let changes: Vec<(PackageUser, bool)> = write
-            .added
+            .put
             .iter()
             .map(|u| (u.clone(), true))
-            .chain(write.removed.iter().map(|u| (u.clone(), false)))
+            .chain(write.delete.iter().map(|u| (u.clone(), false)))
             .collect();
         futures::stream::iter(changes)
             .map(|(user, present)| async move { self.write_share(&p.owner, &p.id, &user, p.version, present).await })
@@ -715,13 +772,18 @@ impl PackageStore for DynamoStore {
             // Nothing to write (DynamoDB has no empty sets either): check and answer the scope.
             return vendable(id, self.get_package(owner, id).await?);
         }
-        let write = match operation {
+        let scoped = match operation {
             ScopeOperation::Add => self.add_users(owner, id, users, now).await?,
             ScopeOperation::Remove | ScopeOperation::Override => {
                 self.remove_or_override(owner, id, operation, users, now).await?
             }
         };
+        let write = match scoped {
+            Scoped::Unchanged(package) => return Ok(package),
+            Scoped::Written(write) => write,
+        };
         self.write_shares(&write).await?;
+        self.clear_pending(&write.package).await?;
         Ok(write.package)
     }
 
