@@ -136,7 +136,7 @@ fn item_id(item: &Item) -> Result<&str, StoreError> {
 
 /// A DescribePackages candidate, in ID order: an own package, or a share entry's package.
 enum Candidate {
-    Own(Package),
+    Own(Box<Package>),
     Shared { owner: String, id: String },
 }
 
@@ -728,7 +728,7 @@ fn next_candidates(caller: &AccountId, sources: &mut [Source], wanted: usize) ->
             }
             let Some(item) = source.buffer.pop_front() else { continue };
             if source.own {
-                candidate = Some(Candidate::Own(package_from_item(&item)?));
+                candidate = Some(Candidate::Own(Box::new(package_from_item(&item)?)));
             } else if candidate.is_none() {
                 let owner = get_s(&item, "owner")?;
                 if shared_candidate(caller, owner) {
@@ -831,7 +831,7 @@ impl PackageStore for DynamoStore {
             }
             for candidate in candidates {
                 let package = match candidate {
-                    Candidate::Own(package) => package,
+                    Candidate::Own(package) => *package,
                     // Gone, or the entry is stale: the package's own scope decides.
                     Candidate::Shared { id, .. } => match found.remove(&id) {
                         Some(package) if package.users.admits(caller) => package,
