@@ -121,7 +121,7 @@ def main(endpoint):
     # The scope that the get, update, list, delete and tag events name (item layout: README).
     ddb.put_item(TableName=table, Item={
         "pk": {"S": "ACCOUNT#222222222222"}, "sk": {"S": "SCOPE"}, "scopeId": {"S": SEEDED_SCOPE},
-        "targets": {"SS": ["555555555555/us-west-2", "666666666666/us-east-1"]}, "tags": {"M": {}},
+        "targets": {"M": {"555555555555/us-west-2": {"BOOL": True}, "666666666666/us-east-1": {"BOOL": True}}}, "tags": {"M": {}},
         "version": {"N": "1"}})
 
     emulators = {binary: Emulator(binary, endpoint, table) for binary in FUNCTIONS}
