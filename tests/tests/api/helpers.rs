@@ -209,9 +209,11 @@ pub struct RawResponse {
 }
 
 impl RawResponse {
-    fn parse(raw: &[u8]) -> Self {
+    /// One HTTP/1.1 response (after any `100 Continue`) from the start of `raw`.
+    pub fn parse(raw: &[u8]) -> Self {
         let text = String::from_utf8_lossy(raw);
-        let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
+        let text = text.strip_prefix("HTTP/1.1 100 Continue\r\n\r\n").unwrap_or(&text);
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("an HTTP response: {text:?}"));
         let mut lines = head.lines();
         let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status");
         let headers = lines
@@ -819,4 +821,14 @@ fn mask_generated_ids(s: &str) -> String {
         }
     }
     out
+}
+
+/// The local server on a DynamoDB store whose every DynamoDB call meets `fault` on every attempt
+/// (so the adapter's SDK retries cannot absorb it), with the recorder of those calls.
+pub async fn failing_server(fault: Fault) -> (TestServer, DynamoCalls) {
+    let table = dynamo_store().await.table().to_owned();
+    let calls = DynamoCalls::default();
+    calls.fail_every_call(fault);
+    let store = faulty_dynamo_store(&table, &calls);
+    (TestServer::serve(shared::App::new(Arc::new(store), REGION)).await, calls)
 }

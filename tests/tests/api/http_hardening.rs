@@ -138,20 +138,6 @@ async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
     }
 }
 
-/// Parses one HTTP/1.1 response (after any `100 Continue`) from the start of `raw`.
-fn parse_response(raw: &[u8]) -> RawResponse {
-    let text = String::from_utf8_lossy(raw);
-    let text = text.strip_prefix("HTTP/1.1 100 Continue\r\n\r\n").unwrap_or(&text);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("an HTTP response: {text:?}"));
-    let mut lines = head.lines();
-    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    RawResponse { status, headers, body: body.to_owned() }
-}
-
 /// Sends `request` as it is and reads the answer until the server closes (within `PATIENCE`).
 async fn exchange(addr: SocketAddr, request: &[u8]) -> RawResponse {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
@@ -166,7 +152,7 @@ async fn exchange(addr: SocketAddr, request: &[u8]) -> RawResponse {
     })
     .await;
     assert!(read.is_ok(), "no answer within {PATIENCE:?}; read so far: {:?}", String::from_utf8_lossy(&raw));
-    parse_response(&raw)
+    RawResponse::parse(&raw)
 }
 
 /// Reads one whole response (its `content-length` body included) off a kept-alive connection.
@@ -178,10 +164,10 @@ async fn read_one_response(stream: &mut TcpStream) -> RawResponse {
         assert!(n > 0, "closed before a whole response: {:?}", String::from_utf8_lossy(&raw));
         raw.extend_from_slice(&buf[..n]);
         if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = parse_response(&raw[..end + 4]);
+            let head = RawResponse::parse(&raw[..end + 4]);
             let length: usize = head.header("content-length").and_then(|v| v.parse().ok()).expect("content-length");
             if raw.len() >= end + 4 + length {
-                return parse_response(&raw);
+                return RawResponse::parse(&raw);
             }
         }
     }
@@ -361,5 +347,5 @@ async fn read_rest(mut stream: TcpStream, mut raw: Vec<u8>) -> RawResponse {
     })
     .await
     .expect("the server closes");
-    parse_response(&raw)
+    RawResponse::parse(&raw)
 }

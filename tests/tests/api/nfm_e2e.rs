@@ -8,7 +8,6 @@
 //! Failures of the backing store (docs/conventions.md §3.4) are injected into every DynamoDB call.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
 
 use aws_sdk_networkflowmonitor::Client;
 use aws_sdk_networkflowmonitor::config::retry::RetryConfig;
@@ -24,8 +23,8 @@ use aws_sdk_networkflowmonitor::operation::update_scope::UpdateScopeError;
 use aws_sdk_networkflowmonitor::types::{ScopeStatus, TargetId, TargetIdentifier, TargetResource, TargetType};
 
 use crate::helpers::{
-    DynamoCalls, Fault, INJECTED, LOCAL_DEFAULT, REGION, StoreKind, TestServer, assert_raw_error, dynamo_store,
-    expect_error, faulty_dynamo_store, on_both_stores,
+    Fault, INJECTED, LOCAL_DEFAULT, StoreKind, TestServer, assert_raw_error, expect_error, failing_server,
+    on_both_stores,
 };
 
 /// The tenant most tests act as, and a second one for tenancy checks.
@@ -1536,16 +1535,6 @@ async fn raw_tag_routes(kind: StoreKind) {
 // ---------------------------------------------------------------------------------------------
 // Failures of the backing store (docs/conventions.md §3.4): every DynamoDB call fails
 // ---------------------------------------------------------------------------------------------
-
-/// The local server on a DynamoDB store whose every DynamoDB call meets `fault` on every attempt
-/// (so the adapter's SDK retries cannot absorb it), with the recorder of those calls.
-async fn failing_server(fault: Fault) -> (TestServer, DynamoCalls) {
-    let table = dynamo_store().await.table().to_owned();
-    let calls = DynamoCalls::default();
-    calls.fail_every_call(fault);
-    let store = faulty_dynamo_store(&table, &calls);
-    (TestServer::serve(shared::App::new(Arc::new(store), REGION)).await, calls)
-}
 
 /// An SDK client of `server` acting as ME that does not retry.
 fn no_retry_client(server: &TestServer) -> Client {

@@ -30,8 +30,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
 use crate::helpers::{
-    DynamoCalls, Fault, INJECTED, LOCAL_DEFAULT, REGION, StoreKind, TestServer, assert_raw_error, dynamo_store,
-    expect_error, faulty_dynamo_store, now, on_both_stores,
+    Fault, INJECTED, LOCAL_DEFAULT, StoreKind, TestServer, assert_raw_error, expect_error, failing_server, now,
+    on_both_stores,
 };
 
 /// The tenant most tests act as, and others for tenancy checks.
@@ -1395,16 +1395,6 @@ async fn raw_wrong_json_types_are_validation_errors(kind: StoreKind) {
 // ---------------------------------------------------------------------------------------------
 // Failures of the backing store (docs/conventions.md §3.4): every DynamoDB call fails
 // ---------------------------------------------------------------------------------------------
-
-/// The local server on a DynamoDB store whose every DynamoDB call meets `fault` on every attempt
-/// (so the adapter's SDK retries cannot absorb it), with the recorder of those calls.
-async fn failing_server(fault: Fault) -> (TestServer, DynamoCalls) {
-    let table = dynamo_store().await.table().to_owned();
-    let calls = DynamoCalls::default();
-    calls.fail_every_call(fault);
-    let store = faulty_dynamo_store(&table, &calls);
-    (TestServer::serve(shared::App::new(Arc::new(store), REGION)).await, calls)
-}
 
 fn no_retry_client(server: &TestServer) -> Client {
     Client::from_conf(server.opensearch(ME).config().to_builder().retry_config(RetryConfig::disabled()).build())

@@ -27,6 +27,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Delete, DeleteRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
@@ -531,6 +532,20 @@ impl DynamoStore {
             .await
     }
 
+    /// A strongly consistent Query of at most `limit` items of partition `pk` with sort keys from
+    /// `low` to `high` (inclusive).
+    fn key_range(&self, pk: &str, low: String, high: String, limit: usize) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":low", s(low))
+            .expression_attribute_values(":high", s(high))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+    }
+
     /// The next Query page of `source`, at most `limit` items after its last one (strongly
     /// consistent).
     async fn read_source(&self, source: &mut Source, limit: usize) -> Result<(), StoreError> {
@@ -539,19 +554,7 @@ impl DynamoStore {
             Some(after) => format!("{PACKAGE_PREFIX}{after} "),
             None => PACKAGE_PREFIX.to_owned(),
         };
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .consistent_read(true)
-            .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
-            .expression_attribute_values(":pk", s(&source.pk))
-            .expression_attribute_values(":low", s(low))
-            .expression_attribute_values(":high", s(PACKAGES_END))
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(classify)?;
+        let out = self.key_range(&source.pk, low, PACKAGES_END.to_owned(), limit).send().await.map_err(classify)?;
         if let Some(last) = out.items().last() {
             source.after = Some(item_id(last)?.to_owned());
         }
@@ -685,17 +688,10 @@ impl DynamoStore {
         if versions.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
+        let (low, high) = (version_sk(id, *versions.start()), version_sk(id, *versions.end()));
         let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .consistent_read(true)
-            .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
-            .expression_attribute_values(":pk", s(account_pk(owner)))
-            .expression_attribute_values(":low", s(version_sk(id, *versions.start())))
-            .expression_attribute_values(":high", s(version_sk(id, *versions.end())))
+            .key_range(&account_pk(owner), low, high, limit)
             .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .send()
             .await
             .map_err(classify)?;
