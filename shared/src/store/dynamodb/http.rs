@@ -286,3 +286,124 @@ impl HttpConnector for Connector {
         HttpConnectorFuture::new(async move { connections.send(request, connect_timeout, read_timeout).await })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use rustls::ServerConfig;
+    use rustls::pki_types::PrivateKeyDer;
+    use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+    use tokio::net::TcpListener;
+    use tokio_rustls::TlsAcceptor;
+
+    use super::*;
+
+    const TEST_CA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/store/dynamodb/testdata/ca.pem");
+
+    /// A keep-alive HTTP/1.1 server answering `200 {}` to every request; counts its connections.
+    async fn server(tls: bool, address: &str) -> (u16, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind((address, 0)).await.expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let acceptor = tls.then(|| {
+            let testdata = concat!(env!("CARGO_MANIFEST_DIR"), "/src/store/dynamodb/testdata");
+            let cert = CertificateDer::from_pem_file(format!("{testdata}/server.pem")).expect("server.pem");
+            let key = PrivateKeyDer::from_pem_file(format!("{testdata}/server.key")).expect("server.key");
+            let config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .expect("versions")
+                .with_no_client_auth()
+                .with_single_cert(vec![cert], key)
+                .expect("server certificate");
+            TlsAcceptor::from(Arc::new(config))
+        });
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                match acceptor.clone() {
+                    Some(acceptor) => {
+                        tokio::spawn(async move {
+                            if let Ok(stream) = acceptor.accept(tcp).await {
+                                answer(stream).await;
+                            }
+                        });
+                    }
+                    None => {
+                        tokio::spawn(answer(tcp));
+                    }
+                }
+            }
+        });
+        (port, accepted)
+    }
+
+    async fn answer(mut stream: impl AsyncRead + AsyncWrite + Unpin) {
+        let mut seen = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = stream.read(&mut buffer).await {
+            if n == 0 {
+                return;
+            }
+            seen.extend_from_slice(&buffer[..n]);
+            while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                seen.drain(..end + 4);
+                let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: application/json\r\n\r\n{}";
+                if stream.write_all(reply).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn get(connections: &Connections, url: &str) -> Result<u16, ConnectorError> {
+        let mut request = HttpRequest::new(SdkBody::empty());
+        request.set_uri(url).expect("a valid URL");
+        let timeout = Some(Duration::from_secs(5));
+        let response = connections.send(request, timeout, timeout).await?;
+        Ok(response.status().as_u16())
+    }
+
+    #[tokio::test]
+    async fn a_primed_connection_serves_the_first_request_and_the_next() {
+        let (port, accepted) = server(false, "127.0.0.1").await;
+        let url = format!("http://127.0.0.1:{port}/");
+        let connections = Connections::with_compiled_in_roots();
+        connections.prime(&url, Duration::from_secs(5)).await.expect("primed");
+        assert_eq!(connections.pool.idle.lock().expect("pool").len(), 1, "priming left an open connection");
+        for _ in 0..3 {
+            assert_eq!(get(&connections, &url).await.expect("answered"), 200);
+            // Back in the pool once its response has been read (a task of its own puts it back).
+            for _ in 0..400 {
+                if connections.pool.idle.lock().expect("pool").len() == 1 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1, "every request reused the primed connection");
+    }
+
+    #[tokio::test]
+    async fn tls_verifies_the_server_certificate_against_the_trusted_roots() {
+        let (port, _) = server(true, "127.0.0.1").await;
+        let url = format!("https://localhost:{port}/");
+        // Its CA is not among the compiled-in roots: refused.
+        let untrusting = Connections::with_compiled_in_roots();
+        assert!(get(&untrusting, &url).await.is_err(), "a certificate from an unknown CA is refused");
+        // Trusted through the extra CA file: served, over TLS.
+        let trusting = Connections::new(Some(TEST_CA)).expect("the test CA loads");
+        assert_eq!(get(&trusting, &url).await.expect("answered over TLS"), 200);
+        // The name must match too: the certificate is for localhost and 127.0.0.1 only.
+        let (other_port, _) = server(true, "127.0.0.2").await;
+        let wrong_name = format!("https://127.0.0.2:{other_port}/");
+        assert!(get(&trusting, &wrong_name).await.is_err(), "a certificate for another name is refused");
+    }
+
+    #[test]
+    fn an_unreadable_extra_ca_file_is_a_setup_error() {
+        let error = Connections::new(Some("/nonexistent/ca.pem")).expect_err("no such file");
+        assert!(error.to_string().contains("/nonexistent/ca.pem"), "{error}");
+    }
+}
