@@ -32,6 +32,7 @@ import boto3
 import emulator_check as emu
 
 COLD_RUNS = 20
+TLS_COLD_RUNS = 40  # the saving of priming on loopback (a millisecond or two) is near the noise
 WARM_INVOKES = 300
 PAGE_INVOKES = 40
 SCOPE_OWNER = "222222222222"  # the account of the get-scope event
@@ -80,20 +81,28 @@ class Function:
         return float(inits[0]), [float(d) for d in re.findall(r"\tDuration: ([0-9.]+) ms", self.output())]
 
 
-def cold(variants, endpoint, table, event, runs=COLD_RUNS):
+def cold(variants, endpoint, table, event, runs=COLD_RUNS, connections=None):
     """Cold starts of each variant, interleaved run by run so that they share the machine's
-    noise: {label: (init median ms, first invoke median ms)}."""
+    noise: {label: (init median ms, first invoke median ms)}. With `connections` (a count of
+    connections made so far), also prints how many connections each variant's runs opened."""
     inits = {label: [] for label in variants}
     firsts = {label: [] for label in variants}
+    opened = {label: 0 for label in variants}
     for _ in range(runs):
         for label, (bootstrap, env, expected) in variants.items():
+            before = connections() if connections else 0
             function = Function(label, bootstrap, endpoint, table, env)
             _, status = function.invoke(event)
+            if connections:
+                opened[label] += connections() - before
             init, durations = function.stop()
             if status != expected:
                 raise SystemExit(f"{label}: status {status}, expected {expected}:\n{function.output()}")
             inits[label].append(init)
             firsts[label].append(durations[0])
+    if connections:
+        for label, count in opened.items():
+            print(f"connections: {label} opened {count} in {runs} cold starts, each with one invoke")
     return {label: (statistics.median(inits[label]), statistics.median(firsts[label])) for label in variants}
 
 
@@ -128,6 +137,7 @@ class TlsProxy:
         self.upstream = (host, int(port))
         self.port = emu.free_port()
         self.endpoint = f"https://127.0.0.1:{self.port}"
+        self.accepted = 0
         self.loop = asyncio.new_event_loop()
         started = threading.Event()
         threading.Thread(target=self._serve, args=(started,), daemon=True).start()
@@ -147,6 +157,7 @@ class TlsProxy:
                 writer.close()
 
         async def handle(client_reader, client_writer):
+            self.accepted += 1
             upstream_reader, upstream_writer = await asyncio.open_connection(*self.upstream)
             await asyncio.gather(pipe(client_reader, upstream_writer), pipe(upstream_reader, client_writer))
 
@@ -266,9 +277,9 @@ def main(endpoint, functions_dir, baselines_dir, local_api):
         tls = cold({"bare-sdk": (bare, {"SSL_CERT_FILE": str(bundle)}, 200),
                     "get-scope": (get_scope, extra, 200),
                     "get-scope-unprimed": (get_scope, dict(extra, SCOPES_PRIME_CONNECTION="false"), 200)},
-                   proxy.endpoint, table, event)
+                   proxy.endpoint, table, event, runs=TLS_COLD_RUNS, connections=lambda: proxy.accepted)
     for label, (init, first) in tls.items():
-        print(f"cold (tls): {label} init median {init:.2f} ms, first invoke median {first:.2f} ms (n={COLD_RUNS})")
+        print(f"cold (tls): {label} init median {init:.2f} ms, first invoke median {first:.2f} ms (n={TLS_COLD_RUNS})")
 
     page = pages(functions, endpoint, table, local_api)
     for (name, count), p50 in page.items():
