@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::budget;
 use crate::common::AccountId;
 use crate::identity::IdentityMode;
-use crate::store::dynamodb::{DynamoStore, dynamodb_client};
+use crate::store::dynamodb::{ClientSetupError, DynamoStore, lambda_dynamodb_client};
 use crate::store::{MacieStore, PackageStore, ScopeStore, Store};
 
 /// Why the application could not be configured from the environment.
@@ -14,6 +14,8 @@ use crate::store::{MacieStore, PackageStore, ScopeStore, Store};
 pub enum ConfigError {
     #[error("environment variable {0} is not set")]
     Missing(&'static str),
+    #[error(transparent)]
+    Client(#[from] ClientSetupError),
 }
 
 /// Everything an operation needs. Cheap to share by reference across requests.
@@ -59,7 +61,7 @@ impl App {
     pub async fn from_env() -> Result<Self, ConfigError> {
         let table = std::env::var("TABLE_NAME").map_err(|_| ConfigError::Missing("TABLE_NAME"))?;
         let endpoint = std::env::var("DYNAMODB_ENDPOINT").ok().filter(|e| !e.is_empty());
-        let (client, region) = dynamodb_client(endpoint.as_deref(), None).await;
+        let (client, region) = lambda_dynamodb_client(endpoint.as_deref()).await?;
         let store = DynamoStore::new(client, table);
         Ok(Self::new(Arc::new(store), region)
             .with_identity(IdentityMode::from_env())

@@ -19,9 +19,21 @@ pub async fn run<H: Handler>() -> Result<(), Error> {
     lambda_http::run(lambda_http::service_fn(|request| handle::<H>(&app, request))).await
 }
 
-/// The runtime's own subscriber: honours `AWS_LAMBDA_LOG_FORMAT=JSON` and `AWS_LAMBDA_LOG_LEVEL`.
+/// Logs as the runtime's default subscriber does (no time, no target; JSON lines when
+/// `AWS_LAMBDA_LOG_FORMAT=JSON`), at the level `AWS_LAMBDA_LOG_LEVEL` (else `RUST_LOG`) names,
+/// `INFO` by default. A level only, not `RUST_LOG`'s per-module directives: their filter links a
+/// regex engine into every function (README, Performance).
 pub fn init_tracing() {
-    lambda_http::tracing::init_default_subscriber();
+    use lambda_http::tracing::subscriber::filter::LevelFilter;
+    let var = |name| std::env::var(name).ok();
+    let level = var("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|| var("RUST_LOG"))
+        .and_then(|level| level.trim().parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let json = var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
+    let logs = lambda_http::tracing::subscriber::fmt().with_target(false).without_time().with_max_level(level);
+    // Fails only when a subscriber is already set (a test's): that one stays.
+    let _ = if json { logs.json().try_init() } else { logs.try_init() };
 }
 
 /// Serves one API Gateway request with operation `H`. Never fails: every outcome is an HTTP answer.

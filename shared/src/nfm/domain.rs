@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex_lite::Regex;
 use sha2::{Digest, Sha256};
 
 use super::model::{CreateScopeInput, TagResourceInput, TargetResourceWire, UpdateScopeInput};

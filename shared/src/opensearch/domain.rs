@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex_lite::Regex;
 
 use super::model::{
     CreatePackageInput, DescribePackagesFilterWire, DescribePackagesInput, PackageConfigurationWire,

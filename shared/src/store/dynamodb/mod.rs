@@ -10,9 +10,12 @@
 //! from the item DynamoDB returns with it (`ReturnValuesOnConditionCheckFailure`), never by a
 //! second read.
 
+mod http;
 mod item;
 mod macie;
 mod packages;
+
+pub use self::http::{Connections, EXTRA_CA_FILE_VAR, TlsSetupError};
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -68,9 +71,14 @@ impl Projection {
 /// configured). Its timeouts and retries are the invocation budget's ([`crate::budget`]), set
 /// on the client so that neither the environment nor a profile changes them. Against a loopback
 /// endpoint with no credentials in the environment, dummy ones are used: DynamoDB Local accepts
-/// any.
+/// any. For the local server and the tests: it reads the whole default chain (profiles too);
+/// the Lambda functions use [`lambda_dynamodb_client`].
 pub async fn dynamodb_client(endpoint: Option<&str>, region: Option<&str>) -> (Client, String) {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let connections = Connections::from_env().unwrap_or_else(|error| {
+        tracing::error!(%error, "the extra CA file is ignored");
+        Connections::with_compiled_in_roots()
+    });
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(connections.http_client());
     if let Some(region) = region {
         loader = loader.region(aws_config::Region::new(region.to_owned()));
     }
@@ -78,13 +86,7 @@ pub async fn dynamodb_client(endpoint: Option<&str>, region: Option<&str>) -> (C
         loader = loader.endpoint_url(endpoint);
         let loopback = ["://localhost", "://127.", "://[::1]"].iter().any(|h| endpoint.contains(h));
         if loopback && std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
-            loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "local",
-                "local",
-                None,
-                None,
-                "dynamodb-local",
-            ));
+            loader = loader.credentials_provider(local_credentials());
         }
     }
     let config = loader.load().await;
@@ -95,6 +97,84 @@ pub async fn dynamodb_client(endpoint: Option<&str>, region: Option<&str>) -> (C
         .retry_config(budget::dynamodb_retries())
         .build();
     (Client::from_conf(config), region)
+}
+
+fn local_credentials() -> aws_sdk_dynamodb::config::Credentials {
+    aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "dynamodb-local")
+}
+
+/// Why a Lambda function's DynamoDB client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientSetupError {
+    #[error("environment variable {0} is not set (Lambda sets it)")]
+    Missing(&'static str),
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
+}
+
+/// Whether the Lambda client opens its connection during init: `SCOPES_PRIME_CONNECTION=false`
+/// turns it off (the bench compares both).
+pub const PRIME_CONNECTION_VAR: &str = "SCOPES_PRIME_CONNECTION";
+
+/// A Lambda function's DynamoDB client, configured from what Lambda puts in the environment
+/// and nothing else (no profile files, no SSO, STS or instance metadata): the Region from
+/// `AWS_REGION` (else `AWS_DEFAULT_REGION`, else `us-east-1`), the role's credentials from
+/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` (dummy ones when
+/// `endpoint` is given and they are not: DynamoDB Local), the budget's timeouts and retries.
+/// TLS trusts the compiled-in roots (and `SCOPES_EXTRA_CA_FILE`'s), not the system store.
+///
+/// It then opens the connection the first request will use (within the connect timeout; a
+/// failure is only logged, the request connects itself), unless `SCOPES_PRIME_CONNECTION=false`.
+pub async fn lambda_dynamodb_client(endpoint: Option<&str>) -> Result<(Client, String), ClientSetupError> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")).unwrap_or_else(|| "us-east-1".to_owned());
+    let credentials = match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        (Some(key), Some(secret)) => aws_sdk_dynamodb::config::Credentials::new(
+            key,
+            secret,
+            var("AWS_SESSION_TOKEN"),
+            None,
+            "lambda-environment",
+        ),
+        _ if endpoint.is_some() => local_credentials(),
+        (None, _) => return Err(ClientSetupError::Missing("AWS_ACCESS_KEY_ID")),
+        (Some(_), None) => return Err(ClientSetupError::Missing("AWS_SECRET_ACCESS_KEY")),
+    };
+    let connections = Connections::from_env()?;
+    let mut config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new(region.clone()))
+        .credentials_provider(credentials)
+        .http_client(connections.http_client())
+        .timeout_config(budget::dynamodb_timeouts())
+        .retry_config(budget::dynamodb_retries());
+    if let Some(endpoint) = endpoint {
+        config = config.endpoint_url(endpoint);
+    }
+    let client = Client::from_conf(config.build());
+    if var(PRIME_CONNECTION_VAR).is_none_or(|v| v != "false") {
+        match regional_endpoint(endpoint, &region).await {
+            Some(url) => {
+                if let Err(error) = connections.prime(&url, budget::CONNECT_TIMEOUT).await {
+                    tracing::warn!(%error, "could not open the DynamoDB connection at init");
+                }
+            }
+            None => tracing::warn!(region, "no DynamoDB endpoint for the Region"),
+        }
+    }
+    Ok((client, region))
+}
+
+/// The URL the client sends requests to: `endpoint` if given, else the Region's, as the SDK's
+/// own endpoint rules resolve it.
+async fn regional_endpoint(endpoint: Option<&str>, region: &str) -> Option<String> {
+    use aws_sdk_dynamodb::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+    if let Some(endpoint) = endpoint {
+        return Some(endpoint.to_owned());
+    }
+    let params = Params::builder().region(region).build().ok()?;
+    let resolved = DefaultResolver::new().resolve_endpoint(&params).await.ok()?;
+    Some(resolved.url().to_owned())
 }
 
 pub struct DynamoStore {
