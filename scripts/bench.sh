@@ -38,9 +38,13 @@ unit = {"ns": 1e-6, "µs": 1e-3, "ms": 1.0, "s": 1e3}
 def ms(text):
     value, suffix = re.fullmatch(r"([0-9.]+)(ns|µs|ms|s)", text).groups()
     return float(value) * unit[suffix]
-one = re.search(r"1 entry median ([0-9.]+[nµm]?s)", sys.argv[1])
-full = re.search(r"100 entries median ([0-9.]+[nµm]?s)", sys.argv[1])
-if not (one and full):
-    sys.exit("bench: the batch measurement printed no medians")
-print(f"bench: batch-100-over-1 {ms(full.group(1)) / ms(one.group(1)):.2f}")
+# DynamoDB Local answers on loopback in well under a millisecond, so there a batch's wall time is
+# DynamoDB Local's work, 100 items of it; what a batch costs a caller is round trips, so the
+# figure is taken behind the simulated round trip of batch_concurrency (150 ms a call).
+local = re.search(r"1 entry median ([0-9.]+[nµm]?s).*100 entries median ([0-9.]+[nµm]?s)", sys.argv[1])
+rtt = re.search(r"round trip to DynamoDB Local: 1 entry ([0-9.]+[nµm]?s), 100 entries ([0-9.]+[nµm]?s)", sys.argv[1])
+if not (local and rtt):
+    sys.exit("bench: the batch measurements printed no figures")
+print(f"batch: on DynamoDB Local directly, 100 entries over 1: {ms(local.group(2)) / ms(local.group(1)):.2f}")
+print(f"bench: batch-100-over-1 {ms(rtt.group(2)) / ms(rtt.group(1)):.2f}")
 PY

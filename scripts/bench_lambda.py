@@ -190,7 +190,7 @@ class LocalServer:
 
     def many(self, calls):
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda c: self.call(*c), calls))
+            return list(pool.map(lambda c: self.call(*c), calls))
 
     def stop(self):
         self.proc.terminate()
@@ -217,10 +217,16 @@ def pages(functions, endpoint, table, local_api):
     out = {}
     try:
         for count, owner in ((10, "700000000010"), (3000, "700000003000")):
-            package = {"PackageType": "TXT-DICTIONARY",
+            # The caller sees `count` packages of another account, shared with everyone (GLOBAL):
+            # the case whose page used to cost the whole GLOBAL partition.
+            sharer = f"71{count:010d}"
+            package = {"PackageType": "TXT-DICTIONARY", "PackageVendingOptions": {"VendingEnabled": True},
                        "PackageSource": {"S3BucketName": "bench-bucket", "S3Key": "synonyms.txt"}}
-            server.many([(owner, "POST", "/2021-01-01/packages", dict(package, PackageName=f"bench-{i:05d}"))
-                         for i in range(count)])
+            ids = server.many([(sharer, "POST", "/2021-01-01/packages", dict(package, PackageName=f"bench-{i:05d}"))
+                               for i in range(count)])
+            server.many([(sharer, "POST", "/2021-01-01/packages/updateScope",
+                          {"PackageID": out["PackageDetails"]["PackageID"], "Operation": "ADD",
+                           "PackageUserList": ["GLOBAL"]}) for out in ids])
             event = emu.event("describe-packages", account=owner, body={"MaxResults": 10})
             out[("describe-packages", count)] = first_page(
                 "describe-packages", functions / "describe-packages", endpoint, table, event)
@@ -255,7 +261,7 @@ def main(endpoint, functions_dir, baselines_dir, local_api):
     boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="local",
                  aws_secret_access_key="local").put_item(TableName=table, Item={
                      "pk": {"S": f"ACCOUNT#{SCOPE_OWNER}"}, "sk": {"S": "SCOPE"}, "scopeId": {"S": emu.SEEDED_SCOPE},
-                     "targets": {"SS": ["555555555555/us-west-2"]}, "tags": {"M": {}}, "version": {"N": "1"}})
+                     "targets": {"M": {"555555555555/us-west-2": {"BOOL": True}}}, "tags": {"M": {}}, "version": {"N": "1"}})
     event = emu.event("get-scope")
 
     plain = cold({"hello-world": (hello, None, 200), "bare-sdk": (bare, None, 200),
