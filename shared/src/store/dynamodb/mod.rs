@@ -216,6 +216,12 @@ fn scope_from_item(account: &AccountId, item: &Item) -> Result<Scope, StoreError
     })
 }
 
+/// The scope `scope_id` in the item an UpdateItem returned with its failed condition
+/// ([`StoreError::NotFound`] when the account has no scope, or another one).
+fn returned_scope(account: &AccountId, old: Option<Item>, scope_id: &str) -> Result<Scope, StoreError> {
+    scope_named(old.map(|item| scope_from_item(account, &item)).transpose()?, scope_id)
+}
+
 /// Why the table could not be created or used: what the local server says before it exits.
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
@@ -718,7 +724,7 @@ impl ScopeStore for DynamoStore {
             match self.send_update(request).await? {
                 Ok(out) => return scope_from_item(account, out.attributes().ok_or_else(|| corrupt("update result"))?),
                 Err(old) => {
-                    current = scope_named(old.map(|item| scope_from_item(account, &item)).transpose()?, scope_id)?;
+                    current = returned_scope(account, old, scope_id)?;
                     if attempt > 0 {
                         backoff(attempt).await;
                     }
@@ -762,7 +768,7 @@ impl ScopeStore for DynamoStore {
             match self.send_update(request).await? {
                 Ok(out) => return scope_from_item(account, out.attributes().ok_or_else(|| corrupt("tag result"))?),
                 Err(old) => {
-                    let current = scope_named(old.map(|item| scope_from_item(account, &item)).transpose()?, scope_id)?;
+                    let current = returned_scope(account, old, scope_id)?;
                     // Over the cap for real: refuse. Else the guard was only conservative (keys
                     // already there) or someone wrote in between: retry on this exact version.
                     tagged_scope(&current, tags)?;
@@ -798,7 +804,7 @@ impl ScopeStore for DynamoStore {
             Ok(out) => scope_from_item(account, out.attributes().ok_or_else(|| corrupt("untag result"))?),
             Err(old) => {
                 // The only condition is the scope's ID: the scope named is not there.
-                scope_named(old.map(|item| scope_from_item(account, &item)).transpose()?, scope_id)?;
+                returned_scope(account, old, scope_id)?;
                 Err(StoreError::Backend("the untag condition failed on the scope it names".into()))
             }
         }

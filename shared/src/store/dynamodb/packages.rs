@@ -30,8 +30,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, DeleteRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-    WriteRequest,
+    AttributeValue, CancellationReason, Delete, DeleteRequest, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update, WriteRequest,
 };
 use futures::{StreamExt, TryStreamExt};
 
@@ -309,9 +309,15 @@ enum Scoped {
 /// written: a write cut off in between leaves it, and the next scope write repairs the entries.
 const PENDING: &str = "sharesPending";
 
-/// The package in `item`, and whether its share entries are pending.
-fn package_and_pending(item: &Item) -> Result<(Package, bool), StoreError> {
-    Ok((package_from_item(item)?, item.contains_key(PENDING)))
+/// A scope write that applied, from the old item it returned (`ALL_OLD`): the package as
+/// written, and the share entries to bring up to date.
+fn written(old: Option<&Item>, operation: ScopeOperation, users: &UserSet, now: i64) -> Result<Scoped, StoreError> {
+    let old = old.ok_or_else(|| corrupt(&format!("{} result", operation.as_str())))?;
+    let pending = old.contains_key(PENDING);
+    let old = package_from_item(old)?;
+    let package = rescoped(&old, operation, users, now)?;
+    let (put, delete) = share_changes(&old, pending, &package, operation, users);
+    Ok(Scoped::Written(ScopeWrite { package, put, delete }))
 }
 
 /// An ADD naming at most this many users is written only when it changes something (each user
@@ -388,12 +394,7 @@ impl DynamoStore {
                 }
             };
             match self.send_update(request).await? {
-                Ok(out) => {
-                    let (old, pending) = package_and_pending(out.attributes().ok_or_else(|| corrupt("ADD result"))?)?;
-                    let package = rescoped(&old, ScopeOperation::Add, users, now)?;
-                    let (put, delete) = share_changes(&old, pending, &package, ScopeOperation::Add, users);
-                    return Ok(Scoped::Written(ScopeWrite { package, put, delete }));
-                }
+                Ok(out) => return written(out.attributes(), ScopeOperation::Add, users, now),
                 Err(old) => {
                     let pending = old.as_ref().is_some_and(|item| item.contains_key(PENDING));
                     let old = refused(id, old.as_ref())?;
@@ -447,11 +448,7 @@ impl DynamoStore {
                 )));
             }
         };
-        let returned = out.attributes().ok_or_else(|| corrupt(&format!("{} result", operation.as_str())))?;
-        let (old, pending) = package_and_pending(returned)?;
-        let package = rescoped(&old, operation, users, now)?;
-        let (put, delete) = share_changes(&old, pending, &package, operation, users);
-        Ok(Scoped::Written(ScopeWrite { package, put, delete }))
+        written(out.attributes(), operation, users, now)
     }
 
     /// Marks the share entries of the scope write that made `package` complete, unless a newer
@@ -699,6 +696,12 @@ impl DynamoStore {
     }
 }
 
+/// The package a transaction's first item (its write of the package) found when its condition
+/// failed: what another write left, or [`StoreError::NotFound`] when it was deleted.
+fn package_returned(reasons: &[CancellationReason]) -> Result<Package, StoreError> {
+    reasons.first().and_then(|r| r.item()).map(package_from_item).transpose()?.ok_or(StoreError::NotFound)
+}
+
 /// The items of a transaction at most (DynamoDB's limit).
 const MAX_TRANSACTION_ITEMS: usize = 100;
 
@@ -884,8 +887,7 @@ impl PackageStore for DynamoStore {
                 }
                 // A scope change (or another delete) won the race: start again from what is there.
                 Some(reasons) if failed(&reasons, 0).is_some() => {
-                    let now_there = reasons.first().and_then(|r| r.item());
-                    current = now_there.map(package_from_item).transpose()?.ok_or(StoreError::NotFound)?;
+                    current = package_returned(&reasons)?;
                     backoff(attempt).await;
                 }
                 Some(reasons) => {
@@ -910,8 +912,7 @@ impl PackageStore for DynamoStore {
                 None => return Ok(next),
                 // Another update (or a delete) committed first: start again from what is there.
                 Some(reasons) if failed(&reasons, 0).is_some() => {
-                    let now_there = reasons.first().and_then(|r| r.item());
-                    current = now_there.map(package_from_item).transpose()?.ok_or(StoreError::NotFound)?;
+                    current = package_returned(&reasons)?;
                     backoff(attempt).await;
                 }
                 Some(reasons) => {

@@ -319,24 +319,23 @@ impl PackageStore for EmbeddedStore {
                     Ok::<_, StoreError>((id, value.value().to_owned()))
                 })
             };
-            let (own_from, own_to) = range(caller.as_str());
-            let (direct_from, direct_to) = range(caller.as_str());
+            // The caller's own packages and its share entries have the same key range.
+            let (mine_from, mine_to) = range(caller.as_str());
             let (global_from, global_to) = range(PackageUser::GLOBAL);
             let mut sources = [
-                ids(packages.range(own_from.as_str()..own_to.as_str()).map_err(backend)?).peekable(),
-                ids(shares.range(direct_from.as_str()..direct_to.as_str()).map_err(backend)?).peekable(),
+                ids(packages.range(mine_from.as_str()..mine_to.as_str()).map_err(backend)?).peekable(),
+                ids(shares.range(mine_from.as_str()..mine_to.as_str()).map_err(backend)?).peekable(),
                 ids(shares.range(global_from.as_str()..global_to.as_str()).map_err(backend)?).peekable(),
             ];
             let mut page = Vec::new();
             while page.len() < listing.wanted() {
                 let mut heads = Vec::new();
                 for source in sources.iter_mut() {
-                    match source.peek() {
-                        Some(Ok((id, _))) => heads.push(id.clone()),
-                        Some(Err(_)) => {
-                            return Err(source.next().and_then(Result::err).unwrap_or_else(|| corrupt("key")));
-                        }
-                        None => {}
+                    if source.peek().is_some_and(Result::is_err) {
+                        source.next().transpose()?;
+                    }
+                    if let Some(Ok((id, _))) = source.peek() {
+                        heads.push(id.clone());
                     }
                 }
                 let Some(next) = heads.into_iter().min() else { break };
